@@ -1,0 +1,117 @@
+"""The `edge` command: run the lane, and every verb an installer or field technician needs.
+
+Each verb lives in `edge/commands/<module>.py` with two functions:
+    add_arguments(parser)   -- define its options (and sub-verbs)
+    run(args, ctx) -> int   -- do it; return the exit status
+Modules are imported only when their verb runs, so `edge` starts fast on a Pi.
+Errors derived from EdgeError print as one line (ValidationError: one `field: rule` line each)
+and exit 2; anything else is a bug and shows its traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from edge import __version__
+from edge.errors import EdgeError, ValidationError
+
+# verb -> (module under edge.commands, one-line help)
+VERBS: dict[str, tuple[str, str]] = {
+    "run": ("run", "run the lane controller (the board's main job)"),
+    "config": ("config", "print an example config or check one"),
+    "board": ("board", "show the resolved board profile"),
+    "codes": ("codes", "print the spec code tables"),
+    "example": ("example", "print a valid example record of a kind"),
+    "validate": ("validate", "validate a record file against the spec"),
+    "keys": ("keys", "generate the enterprise RSA key pair"),
+    "register": ("register", "register this enterprise with the Yunnan platform (init-auth)"),
+    "uplink": ("uplink", "check the platform link; seal/open envelopes"),
+    "sync": ("sync", "pull exceed vehicles, strategies and alarms from the platform"),
+    "push": ("push", "upload enterprise, cameras, vehicle or machinery ledger"),
+    "ledger": ("ledger", "import the vehicle or machinery ledger"),
+    "outbox": ("outbox", "inspect and retry the store-and-forward outbox"),
+    "record": ("record", "create records (demo) through the lane's recording path"),
+    "hj212": ("hj212", "encode/decode HJ 212 packets"),
+    "lpr": ("lpr", "read licence plates in images"),
+    "smoke": ("smoke", "grade exhaust smoke (Ringelmann 0-5) in images or clips"),
+}
+
+
+class Context:
+    """What every verb may need, loaded on first use."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self._config = None
+        self._board = None
+
+    @property
+    def config(self):
+        if self._config is None:
+            from edge.config import load_config
+            self._config = load_config(getattr(self.args, "config", None))
+        return self._config
+
+    @property
+    def board(self):
+        if self._board is None:
+            from edge.io.board import load_board
+            self._board = load_board(self.config.board.profile)
+        return self._board
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: given after the verb it overrides the one given before it; absent, it doesn't clobber it
+    p.add_argument("--config", default=argparse.SUPPRESS, metavar="PATH",
+                   help="lane config file (default: $EDGE_CONFIG or /etc/edge/edge.toml)")
+    p.add_argument("--log-level", default=argparse.SUPPRESS, metavar="LEVEL",
+                   help="override the config's log level")
+    return p
+
+
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(prog="edge", parents=[common],
+                                     description="Lane controller for intelligent environmental gates.")
+    parser.add_argument("--version", action="version", version="edge " + __version__)
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for name, (module, help_) in VERBS.items():
+        p = sub.add_parser(name, help=help_, description=help_, parents=[common])
+        if name == verb:  # only the verb being run pays for importing its module
+            importlib.import_module("edge.commands." + module).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    verb = next((a for a in argv if a in VERBS), None)
+    parser = build_parser(verb)
+    args = parser.parse_args(argv)
+    if not args.verb:
+        parser.print_help()
+        return 2
+    from edge import logsetup
+    level = getattr(args, "log_level", None) or "WARNING"
+    logsetup.setup(level)
+    ctx = Context(args)
+    module = importlib.import_module("edge.commands." + VERBS[args.verb][0])
+    try:
+        return int(module.run(args, ctx) or 0)
+    except ValidationError as e:
+        print("edge %s: invalid %s" % (args.verb, e.what), file=sys.stderr)
+        for line in e.lines():
+            print("  " + line, file=sys.stderr)
+        return 2
+    except EdgeError as e:
+        print("edge %s: %s" % (args.verb, e), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `edge ... | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""edge board show [--json] [--profile NAME]"""
+import json
+
+from edge.io.board import available, find_profile, load_board
+from edge.settings import redacted
+
+
+def add_arguments(p):
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    s = sub.add_parser("show", help="print the resolved board profile")
+    s.add_argument("--profile", help="profile name or file (default: the config's [board] profile)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    sub.add_parser("list", help="list the known board profiles")
+
+
+def run(args, ctx):
+    if args.action == "list":
+        for name in available():
+            print("%-12s %s" % (name, load_board(name).name))
+        return 0
+    name = args.profile or ctx.config.board.profile
+    prof = load_board(name)
+    data = redacted(prof)
+    data["source"] = str(find_profile(name))
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    _print_tree(data)
+    return 0
+
+
+def _print_tree(d, indent=""):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            print("%s%s:" % (indent, k))
+            _print_tree(v, indent + "  ")
+        else:
+            text = str(v).replace("\n", " ")
+            print("%s%-24s %s" % (indent, k + ":", text))

@@ -1,0 +1,163 @@
+"""The lane board's config: one TOML file, found via --config PATH or $EDGE_CONFIG.
+
+Unknown keys are errors (a typo must not silently fall back to a default at a gate), and
+every problem is reported at once as `dotted.key: rule`. The schema below and the sections
+it imports are the single source for validation and for `edge config example`.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from edge.errors import EdgeError, ValidationError
+from edge.settings import load, render, section, setting
+from edge.store.settings import OutboxSettings
+from edge.uplink.settings import UplinkSettings
+from edge.vision.settings import VisionSettings
+
+DEFAULT_PATH = "/etc/edge/edge.toml"
+
+_ENTRANCE = r"[A-Z]"
+_GATE = r"[A-Z]\d{2}"
+
+
+@section
+class SiteSettings:
+    enterprise_id: str = setting(
+        doc="Enterprise id (企业编号): pollutant discharge permit / registration number, or per HJ 608.",
+        example="91530100MA6K5XYZ1P001V", pattern=r"[0-9A-Z]{1,22}",
+        rule="1–22 upper-case letters or digits")
+    enterprise_name: str = setting(doc="Full enterprise name (企业名称).", example="云南示例钢铁有限公司",
+                                   pattern=r"\S.{0,99}", rule="1–100 characters")
+    entrance_id: str = setting(doc="Entrance id (出入口编号): one letter, A, B, C… unique in the site.",
+                               example="A", pattern=_ENTRANCE, rule="one upper-case letter A–Z")
+    gate_id: str = setting(doc="Gate id (道闸编号): entrance letter + 2-digit gate number.",
+                           example="A01", pattern=_GATE, rule="entrance letter + 2 digits, e.g. A01")
+    lane_name: str = setting("", doc="Human name of this lane for the status page, e.g. \"1号门 进厂\".")
+
+    def validate(self):
+        if self.gate_id and self.entrance_id and not self.gate_id.startswith(self.entrance_id):
+            yield ("gate_id", "must start with entrance_id %r" % self.entrance_id)
+
+
+@section
+class PathSettings:
+    state_dir: str = setting(doc="Where the outbox, photos, keys and caches live (on eMMC).",
+                             example="/var/lib/edge")
+
+
+@section
+class BoardSettings:
+    profile: str = setting("sim", doc="Board profile name from boards/ (rpi4, rpi5, orangepi5, rock5b, sim) or a path to one.")
+
+
+@section
+class LogSettings:
+    level: str = setting("INFO", doc="Log level.", pattern=r"(?i)DEBUG|INFO|WARNING|ERROR",
+                         rule="one of DEBUG, INFO, WARNING, ERROR")
+
+
+_DIGITS = r"\d+"
+
+
+@section
+class EnterpriseSettings:
+    """Yunnan 6.3 企业信息 — field names exactly as the spec prints them."""
+    enterpriseCode: str = setting(doc="Unified social credit code (统一社会信用代码).", example="91530100MA6K5XYZ1P",
+                                  pattern=r"[0-9A-Z]{18}", rule="18 upper-case letters or digits")
+    address: str = setting(doc="Address, down to township/street.", example="云南省昆明市安宁市草铺街道")
+    areaCode: str = setting(doc="Prefecture code (州市代码, appendix 7.2).", example="530100")
+    regionCode: str = setting(doc="County code (区县代码, appendix 7.2).", example="530181")
+    legalPerson: str = setting(doc="Legal representative.", example="张三")
+    contactPerson: str = setting(doc="Contact person.", example="李四")
+    contactPhone: str = setting(doc="Contact phone.", example="13800000000", pattern=r"[0-9+\-]{5,20}",
+                                rule="5–20 digits, + or -")
+    industryType: str = setting(doc="Industry type (行业类型, appendix 7.9).", example="01")
+    industryBranch: str = setting("", doc="Industry branch (行业分支, appendix 7.9), optional.")
+    longitude: float = setting(doc="Longitude in degrees, 6 decimals.", example=102.478123, min=73, max=136)
+    latitude: float = setting(doc="Latitude in degrees, 6 decimals.", example=24.919456, min=3, max=54)
+    performanceLevel: str = setting(doc="Performance grading (绩效分级, appendix 7.10).", example="A")
+    entranceNums: int = setting(doc="Number of freight entrances.", example=2, min=0)
+    gateNums: int = setting(doc="Number of gates (barriers).", example=4, min=0)
+    outsideCars: int = setting(doc="Number of transport vehicles.", example=120, min=0)
+    insideCars: int = setting(doc="Number of in-plant transport vehicles.", example=15, min=0)
+    machinerys: int = setting(doc="Number of non-road machines.", example=8, min=0)
+    status: str = setting("1", doc="1 normal, 0 out of service.", pattern=r"[01]", rule="0 or 1")
+
+
+@section
+class CameraSettings:
+    """Yunnan 6.4 摄像头信息 — field names exactly as the spec prints them."""
+    cameraSeq: int = setting(doc="2-digit camera sequence number at this entrance (builds cameraId).",
+                             example=1, min=1, max=99)
+    cameraName: str = setting(doc="Camera name.", example="A口车牌识别")
+    cameraType: str = setting(doc="1 plate recognition, 2 video surveillance, 3 infrared.", example="1",
+                              pattern=r"[123]", rule="1, 2 or 3")
+    cameraModel: str = setting(doc="Camera model.", example="DS-2CD7A47")
+    manufacturer: str = setting(doc="Manufacturer.", example="海康威视")
+    installDate: str = setting(doc="Install date YYYYMMDD.", example="20250101", pattern=r"\d{8}",
+                               rule="YYYYMMDD")
+    cameraIp: str = setting(doc="Camera IP address.", example="127.0.0.1")
+    cameraHost: str = setting(doc="Camera port (the spec calls it cameraHost).", example="8554")
+    cameraUsername: str = setting("", doc="Camera user name.")
+    cameraPassword: str = setting("", doc="Camera password (never logged or shown).", secret=True)
+    cameraChannel: str = setting("1", doc="Channel number.")
+    resolution: str = setting("1920*1080", doc="Resolution.")
+    recordingEnabled: str = setting("1", doc="1 recording, 0 not.", pattern=r"[01]", rule="0 or 1")
+    nvrIp: str = setting("", doc="NVR IP address.")
+    nvrPost: str = setting("", doc="NVR port (the spec calls it nvrPost).")
+    nvrUsername: str = setting("", doc="NVR user name.")
+    nvrPassword: str = setting("", doc="NVR password (never logged or shown).", secret=True)
+    rtsp_url: str = setting("", doc="RTSP URL the lane reads frames from (ours, not a spec field).",
+                            example="rtsp://127.0.0.1:8554/lane")
+
+
+@section
+class Config:
+    site: SiteSettings = setting(doc="This lane's place in the site.")
+    paths: PathSettings = setting(doc="Storage.")
+    board: BoardSettings = setting(BoardSettings, doc="Board profile.")
+    log: LogSettings = setting(LogSettings, doc="Logging.")
+    uplink: UplinkSettings = setting(UplinkSettings, doc="Platforms.")
+    outbox: OutboxSettings = setting(OutboxSettings, doc="Store and forward.")
+    vision: VisionSettings = setting(VisionSettings, doc="Plate and smoke recognition.")
+    enterprise: EnterpriseSettings | None = setting(None, doc="Enterprise details uploaded to the platform (Yunnan 6.3).")
+    cameras: list[CameraSettings] = setting([], doc="Cameras (Yunnan 6.4).")
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.paths.state_dir)
+
+
+EXAMPLE_HEADER = """\
+Lane board config for the edge gate controller.
+Copy it, fill in the site's values, check it with: edge config check --config FILE
+Keys marked '# required' must be present; unknown keys are errors."""
+
+
+def example() -> str:
+    return render(Config, EXAMPLE_HEADER)
+
+
+def find_path(arg: str | None) -> Path:
+    return Path(arg or os.environ.get("EDGE_CONFIG") or DEFAULT_PATH)
+
+
+def parse(text: str, source: str = "config") -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ValidationError([("(file)", "not valid TOML: %s" % e)], source) from None
+    return load(Config, data, source)
+
+
+def load_config(path: str | os.PathLike | None = None) -> Config:
+    p = find_path(str(path) if path else None)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EdgeError("config file %s not found (use --config PATH or set EDGE_CONFIG)" % p) from None
+    except UnicodeDecodeError:
+        raise ValidationError([("(file)", "must be UTF-8 text")], str(p)) from None
+    return parse(text, str(p))

@@ -1,0 +1,110 @@
+"""Board profiles: what differs between a Raspberry Pi 4/5, an RK3588 board and the simulator.
+
+A profile is a TOML file in boards/ checked against `BoardProfile`. It is the one place that
+decides which driver each hardware edge gets (real GPIO or gpiozero's mock pins, a real
+RS-485 port or a pty pair); nothing else in the code knows which one it got.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from edge.errors import EdgeError, ValidationError
+from edge.settings import load, section, setting
+
+_PIN = r"GPIO\d{1,3}|BOARD\d{1,2}|\d{1,4}"
+_PIN_RULE = "GPIO<n>, BOARD<n> or a line number"
+
+
+@section
+class GpioSettings:
+    pin_factory: Literal["lgpio", "rpigpio", "native", "mock"] = setting(
+        doc="gpiozero pin factory: lgpio (Pi 5, RK3588 via gpiochip), rpigpio/native (Pi 4), mock (sim).")
+    chip: int = setting(0, doc="gpiochip number for lgpio (Pi 4/5: 0, or 4 on older Pi 5 kernels; RK3588: see profile).", min=0)
+    relay_pin: str = setting(doc="Barrier relay output (抬杆).", pattern=_PIN, rule=_PIN_RULE)
+    relay_active_high: bool = setting(True, doc="Relay energises on a high level.")
+    loop_pin: str = setting(doc="Vehicle loop detector input (地感).", pattern=_PIN, rule=_PIN_RULE)
+    loop_active_high: bool = setting(False, doc="Loop reports a vehicle with a high level (most dry-contact loops pull low).")
+    anti_smash_pin: str = setting(doc="Anti-smash (防砸) radar/loop input: the barrier must not close while active.",
+                                  pattern=_PIN, rule=_PIN_RULE)
+    anti_smash_active_high: bool = setting(False, doc="Anti-smash input is active high.")
+
+
+@section
+class SerialSettings:
+    rs485_device: str = setting(doc="RS-485 port for the LED display and voice (\"pty\" in sim: a pty pair).")
+    rs485_baud: int = setting(9600, doc="Baud rate.", min=1200, max=921600)
+    rs485_de_pin: str = setting("", doc="Driver-enable GPIO for half-duplex transceivers (\"\": auto-direction).",
+                                pattern=r"|" + _PIN, rule="empty or " + _PIN_RULE)
+
+
+@section
+class StorageSettings:
+    medium: Literal["emmc", "sd", "nvme", "tmpfs"] = setting(doc="What the state dir sits on (wear and fsync cost differ).")
+    state_dir: str = setting(doc="Default state dir (outbox, photos, keys) when the config does not set one.")
+
+
+@section
+class InferenceSettings:
+    threads: int = setting(doc="TFLite interpreter threads.", min=1, max=16)
+    delegate: str = setting("", doc="TFLite delegate library to load (e.g. an NPU/GPU delegate .so); empty: CPU.")
+    note: str = setting("", doc="How to enable this board's accelerator, for installers.")
+
+
+@section
+class BoardProfile:
+    name: str = setting(doc="Human name of the board.")
+    arch: Literal["aarch64", "x86_64"] = setting(doc="CPU architecture.")
+    gpio: GpioSettings = setting(doc="Pins.")
+    serial: SerialSettings = setting(doc="Serial ports.")
+    storage: StorageSettings = setting(doc="Storage.")
+    inference: InferenceSettings = setting(doc="Inference.")
+    key: str = ""  # the profile's file stem, filled by load_board
+
+    @property
+    def simulated(self) -> bool:
+        return self.gpio.pin_factory == "mock"
+
+
+def boards_dirs() -> list[Path]:
+    dirs = []
+    if os.environ.get("EDGE_BOARDS_DIR"):
+        dirs.append(Path(os.environ["EDGE_BOARDS_DIR"]))
+    dirs.append(Path(__file__).resolve().parents[2] / "boards")  # source checkout / editable install
+    dirs.append(Path("/usr/share/edge/boards"))
+    return dirs
+
+
+def available() -> list[str]:
+    names = set()
+    for d in boards_dirs():
+        if d.is_dir():
+            names.update(p.stem for p in d.glob("*.toml"))
+    return sorted(names)
+
+
+def find_profile(name: str) -> Path:
+    if "/" in name or name.endswith(".toml"):
+        p = Path(name)
+        if not p.is_file():
+            raise EdgeError("board profile file %s not found" % p)
+        return p
+    for d in boards_dirs():
+        p = d / (name + ".toml")
+        if p.is_file():
+            return p
+    raise EdgeError("unknown board profile %r (available: %s)" % (name, ", ".join(available()) or "none"))
+
+
+def load_board(name: str) -> BoardProfile:
+    path = find_profile(name)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ValidationError([("(file)", "not valid TOML: %s" % e)], "board profile %s" % path) from None
+    data.pop("key", None)
+    prof = load(BoardProfile, data, "board profile %s" % path)
+    prof.key = path.stem
+    return prof
