@@ -61,14 +61,44 @@ class Context:
         return self._board
 
 
+GLOBAL_OPTIONS = ("--config", "--log-level")
+
+
 def _common() -> argparse.ArgumentParser:
+    """Shown in every verb's help; the values are lifted out of argv by _split_globals."""
     p = argparse.ArgumentParser(add_help=False)
-    # SUPPRESS: given after the verb it overrides the one given before it; absent, it doesn't clobber it
-    p.add_argument("--config", default=argparse.SUPPRESS, metavar="PATH",
+    p.add_argument("--config", metavar="PATH",
                    help="lane config file (default: $EDGE_CONFIG or /etc/edge/edge.toml)")
-    p.add_argument("--log-level", default=argparse.SUPPRESS, metavar="LEVEL",
-                   help="override the config's log level")
+    p.add_argument("--log-level", metavar="LEVEL", help="override the config's log level")
     return p
+
+
+def _split_globals(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Take --config/--log-level from anywhere in argv (after any sub-verb too); the last one wins.
+
+    argparse only sees options at the level they were declared, and technicians type
+    `edge outbox stats --config lane.toml` as often as `edge --config lane.toml outbox stats`."""
+    rest: list[str] = []
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        name, eq, value = a.partition("=")
+        if name in GLOBAL_OPTIONS:
+            if not eq:
+                if i + 1 >= len(argv):
+                    rest.append(a)  # let argparse report the missing value
+                    break
+                value = argv[i + 1]
+                i += 1
+            found[name[2:].replace("-", "_")] = value
+        elif a == "--":
+            rest.extend(argv[i:])
+            break
+        else:
+            rest.append(a)
+        i += 1
+    return rest, found
 
 
 def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
@@ -86,9 +116,12 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    argv, globals_ = _split_globals(argv)
     verb = next((a for a in argv if a in VERBS), None)
     parser = build_parser(verb)
     args = parser.parse_args(argv)
+    for k, v in globals_.items():
+        setattr(args, k, v)
     if not args.verb:
         parser.print_help()
         return 2
