@@ -12,6 +12,7 @@ from pathlib import Path
 
 from edge.errors import EdgeError, ValidationError
 from edge.settings import load, render, section, setting
+from edge.lane.settings import LaneSettings
 from edge.store.settings import OutboxSettings
 from edge.uplink.settings import UplinkSettings
 from edge.vision.settings import VisionSettings
@@ -119,6 +120,7 @@ class Config:
     paths: PathSettings = setting(doc="Storage.")
     board: BoardSettings = setting(BoardSettings, doc="Board profile.")
     log: LogSettings = setting(LogSettings, doc="Logging.")
+    lane: LaneSettings = setting(LaneSettings, doc="Lane jobs.")
     uplink: UplinkSettings = setting(UplinkSettings, doc="Platforms.")
     outbox: OutboxSettings = setting(OutboxSettings, doc="Store and forward.")
     vision: VisionSettings = setting(VisionSettings, doc="Plate and smoke recognition.")
