@@ -1,0 +1,101 @@
+"""Retention and disk pressure: keep what the spec demands, never lose what is not delivered.
+
+Spec: access records and their photos are kept ≥24 months, clips ≥12 months. A "month" here
+is 31 days, so the cut-off is never earlier than the calendar says.
+
+`Retention.run()` (the lane's housekeeping job calls it hourly):
+  1. expire: delivered records older than `retention_months` (and their photos), and clips of
+     delivered records older than `clip_retention_months`, are deleted;
+  2. disk: while disk use is above `disk_high_water_pct`, the OLDEST DELIVERED records are
+     deleted, clips first, in batches. If that cuts into the retention period, an ERROR says
+     so (the card is too small for the site's traffic: the platform already has those
+     records, the lane must keep recording).
+  3. Undelivered records are never pruned. When the disk is still above the mark with nothing
+     deliverable left to prune, an alarm is raised instead.
+Deletions are batched (one transaction per batch) — no per-record commits on the eMMC.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+
+from edge.store.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+DAY_MS = 86400_000
+MONTH_DAYS = 31
+
+
+def disk_usage_pct(path) -> float:
+    u = shutil.disk_usage(path)
+    return 100.0 * u.used / u.total if u.total else 0.0
+
+
+class Retention:
+    def __init__(self, outbox: Outbox, *, retention_months: int = 24, clip_retention_months: int = 12,
+                 high_water_pct: float = 90.0, usage=None, alarm=None, batch: int = 200):
+        self.outbox = outbox
+        self.retention_ms = retention_months * MONTH_DAYS * DAY_MS
+        self.clip_retention_ms = clip_retention_months * MONTH_DAYS * DAY_MS
+        self.high_water_pct = high_water_pct
+        self.usage = usage or (lambda: disk_usage_pct(outbox.dir))   # injectable for tests
+        self.alarm = alarm or (lambda kind, msg: log.error("ALARM %s: %s", kind, msg))
+        self.batch = batch
+
+    @classmethod
+    def from_config(cls, outbox: Outbox, config, **kw) -> "Retention":
+        o = config.outbox
+        return cls(outbox, retention_months=o.retention_months, clip_retention_months=o.clip_retention_months,
+                   high_water_pct=o.disk_high_water_pct, **kw)
+
+    def run(self) -> dict:
+        report = {"expired": 0, "clips": 0, "pruned": 0, "freed_bytes": 0, "alarm": None}
+        now_ms = int(self.outbox.clock() * 1000)
+        self._expire(now_ms, report)
+        self._relieve_disk(now_ms, report)
+        return report
+
+    def _delete(self, ids, report) -> int:
+        orphans = self.outbox.delete_records(ids)
+        report["freed_bytes"] += self.outbox.media.delete(orphans)
+        return len(ids)
+
+    def _expire(self, now_ms, report):
+        cutoff = now_ms - self.retention_ms
+        while True:
+            rows = self.outbox.delivered_oldest(self.batch, before_ms=cutoff)
+            if not rows:
+                break
+            report["expired"] += self._delete([r["record_id"] for r in rows], report)
+        clips = self.outbox.delivered_clips(now_ms - self.clip_retention_ms)
+        if clips:
+            report["freed_bytes"] += self.outbox.media.delete(self.outbox.forget_media(clips))
+            report["clips"] += len(clips)
+
+    def _relieve_disk(self, now_ms, report):
+        if self.usage() <= self.high_water_pct:
+            return
+        clips = self.outbox.delivered_clips(now_ms + 1)
+        if clips:  # big and least needed: go first
+            report["freed_bytes"] += self.outbox.media.delete(self.outbox.forget_media(clips))
+            report["clips"] += len(clips)
+        warned = False
+        while self.usage() > self.high_water_pct:
+            rows = self.outbox.delivered_oldest(min(self.batch, 50))
+            if not rows:
+                break
+            young = [r for r in rows if r["created_ms"] > now_ms - self.retention_ms]
+            if young and not warned:
+                warned = True
+                log.error("disk above %.0f%%: pruning delivered records younger than the retention "
+                          "period (oldest kept now from %d days ago) — storage is too small",
+                          self.high_water_pct, (now_ms - young[0]["created_ms"]) // DAY_MS)
+            report["pruned"] += self._delete([r["record_id"] for r in rows], report)
+        use = self.usage()
+        if use > self.high_water_pct:
+            n = self.outbox.undelivered_count()
+            msg = ("disk %.1f%% used (high-water %.0f%%) and nothing delivered left to prune; "
+                   "%d undelivered records are kept" % (use, self.high_water_pct, n))
+            report["alarm"] = msg
+            self.alarm("disk", msg)

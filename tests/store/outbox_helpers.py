@@ -1,0 +1,62 @@
+"""Shared bits for the store tests: records in the 6.13 shape and a scriptable destination."""
+from __future__ import annotations
+
+import asyncio
+import io
+
+from edge.uplink.base import Delivery, PermanentError, TransientError
+
+
+def make_record(i: int, access_time: str = "2026-11-22 10:00:00", plate: str = "云A12345") -> dict:
+    return {
+        "recordId": "REC%012d" % i, "enterpriseId": "91530100MA6K5XYZ1P001V", "entranceId": "A",
+        "gateId": "A01", "vehicleId": "", "licensePlate": plate, "plateColor": "1", "vin": "",
+        "accessType": "0", "accessTime": access_time, "cargoType": "", "cargoWeight": "",
+        "cargoUnit": "", "carHeadImg": "", "carImg": "", "passMode": "auto",
+    }
+
+
+def photo(i: int, size: int = 64) -> bytes:
+    """Distinct small bytes standing in for a JPEG (the store does not parse them)."""
+    return (b"\xff\xd8JPEG%08d" % i) + bytes((i * 7 + k) % 251 for k in range(size))
+
+
+class FakeDestination:
+    """In-process destination: records every delivery in order; scriptable failures."""
+
+    def __init__(self, name="yunnan"):
+        self.name = name
+        self.received: list[str] = []
+        self.items: list[Delivery] = []
+        self.down = False
+        self.reject: dict[str, str] = {}     # record id -> reason
+        self.flaky: dict[str, int] = {}      # record id -> transient failures left
+        self.calls = 0
+        self.delay = 0.0
+
+    async def deliver(self, item: Delivery) -> str:
+        self.calls += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.down:
+            raise TransientError("connection refused")
+        if self.flaky.get(item.record_id, 0) > 0:
+            self.flaky[item.record_id] -= 1
+            raise TransientError("timeout")
+        if item.record_id in self.reject:
+            raise PermanentError(self.reject[item.record_id])
+        self.received.append(item.record_id)
+        self.items.append(item)
+        return "ok %s" % item.record_id
+
+    async def close(self):
+        pass
+
+
+async def wait_until(pred, timeout=20.0, step=0.01):
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not pred():
+        if loop.time() > end:
+            raise AssertionError("condition not met in %s s" % timeout)
+        await asyncio.sleep(step)
