@@ -17,3 +17,13 @@ class Hj212Settings:
     edition: Literal["2017", "2025"] = setting("2017", doc="HJ 212 edition (Flag version bits). The Ningxia guide names 2017.")
     timeout_s: float = setting(10.0, doc="Seconds to wait for the platform's answer.", min=1, max=300)
     resend: int = setting(3, doc="Resends of one packet without an answer before it counts as failed.", min=0, max=20)
+    max_segment: int = setting(1024, doc="Largest data segment per packet in bytes; longer messages (photos) are split "
+                                          "with PNUM/PNO. HJ 212-2017 allows 1024; the length field allows 9999.",
+                               min=256, max=9999)
+    photos: Literal["combine", "head"] = setting(
+        "combine", doc="F_JCZP holds one Base64 JPEG: \"combine\" = head photo above body photo, \"head\" = head photo only.")
+    retry_limit: int = setting(
+        20, doc="Answers 2 (执行失败) and 10 (time in the future) are retried as transient until a record has been "
+                "tried this many times; after that they count as a rejection.", min=1, max=1000)
+    backoff_max_s: float = setting(60.0, doc="Longest wait between reconnect attempts (doubles from 0.5 s).",
+                                   min=0.1, max=3600)

@@ -1,0 +1,187 @@
+"""A Ningxia HJ 212 receiver for tests and bench work (asyncio TCP server on 127.0.0.1).
+
+It parses every packet, checks length and CRC, reassembles split messages (PNUM/PNO), keeps
+every complete message in `messages`, and answers each message whose Flag asks for it with
+    QN=<same>;ST=91;CN=9014;PW=<same>;MN=<same>;Flag=<edition version, no answer>;CP=&&ExeRtn=<code>&&
+A packet with a bad CRC is answered with ExeRtn=9 when its QN can be read.
+
+Faults, queued from Python and consumed one per received message, in order:
+    sim.inject("drop")              no answer
+    sim.inject("delay", 2.5)        answer after 2.5 s
+    sim.inject("bad_crc")           answer with a corrupted CRC
+    sim.inject("code", 2)           answer with result code 2 (any code)
+    sim.inject("close")             close the connection instead of answering
+`sim.default_code` answers everything else (1). CLI: python tools/hj212_sim.py --port 8712
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+
+from edge.uplink.hj212 import codec, edition
+
+log = logging.getLogger("hj212_sim")
+FAULTS = ("drop", "delay", "bad_crc", "code", "close")
+
+
+class Hj212Sim:
+    def __init__(self, host="127.0.0.1", port=0, edition_name="2017"):
+        self.host = host
+        self.port = port
+        self.edition = edition_name
+        self.default_code = 1
+        self.messages: list[codec.Message] = []   # every complete message, duplicates included
+        self.answers: list[tuple[str, str]] = []  # (QN, what we did)
+        self.bad_packets: list[str] = []
+        self.faults: list[tuple[str, object]] = []
+        self.connections = 0
+        self._server = None
+        self._writers = set()
+        self.received = asyncio.Event()
+
+    def inject(self, fault, arg=None):
+        if fault not in FAULTS:
+            raise ValueError("fault must be one of %s" % ", ".join(FAULTS))
+        self.faults.append((fault, arg))
+
+    def unique(self):
+        """Messages by QN (a resent message counts once)."""
+        out = {}
+        for m in self.messages:
+            out.setdefault(m.get("QN"), m)
+        return out
+
+    async def start(self):
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self):
+        if self._server is not None:
+            self._server.close()
+            for w in list(self._writers):
+                w.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def __aenter__(self):
+        return await self.start()
+
+    async def __aexit__(self, *exc):
+        await self.stop()
+
+    def answer_packet(self, msg, code, corrupt=False):
+        flag = edition.flag(self.edition, answer=False)
+        fields = [("QN", msg.get("QN")), ("ST", "91"), ("CN", "9014"), ("PW", msg.get("PW") or "000000"),
+                  ("MN", msg.get("MN")), ("Flag", str(flag)), ("ExeRtn", str(code))]
+        pkt = codec.encode(fields)[0]
+        if corrupt:
+            crc = pkt[-6:-2]
+            pkt = pkt[:-6] + (b"0000" if crc != b"0000" else b"FFFF") + b"\r\n"
+        return pkt
+
+    async def _serve(self, reader, writer):
+        self.connections += 1
+        self._writers.add(writer)
+        splitter = codec.StreamSplitter()
+        parts = codec.Reassembler(max_pending=64)
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    return
+                for raw in splitter.feed(data):
+                    try:
+                        pkt = codec.parse_packet(raw)
+                    except codec.Hj212Error as e:
+                        self.bad_packets.append(str(e))
+                        log.warning("bad packet: %s", e)
+                        await self._answer_bad(raw, e, writer)
+                        continue
+                    msg = parts.feed(pkt)
+                    if msg is None:
+                        continue
+                    self.messages.append(msg)
+                    self.received.set()
+                    if not edition.wants_answer(int(msg.get("Flag", "0"))):
+                        continue
+                    if not await self._answer(msg, writer):
+                        return
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    async def _answer_bad(self, raw, err, writer):
+        if err.field != "CRC":
+            return
+        try:
+            seg = raw[6:-6]
+            p = codec.parse_segment(seg)
+        except codec.Hj212Error:
+            return
+        writer.write(self.answer_packet(codec.Message(p.header, 1), 9))
+        await writer.drain()
+
+    async def _answer(self, msg, writer):
+        """Answer one message, applying the next queued fault. False = connection closed."""
+        qn = msg.get("QN")
+        fault, arg = self.faults.pop(0) if self.faults else (None, None)
+        self.answers.append((qn, fault or "answer %d" % self.default_code))
+        if fault == "drop":
+            return True
+        if fault == "close":
+            writer.close()
+            return False
+        if fault == "delay":
+            asyncio.get_running_loop().call_later(float(arg or 1.0), self._late, msg, writer)
+            return True
+        code = int(arg) if fault == "code" else self.default_code
+        writer.write(self.answer_packet(msg, code, corrupt=(fault == "bad_crc")))
+        await writer.drain()
+        return True
+
+    def _late(self, msg, writer):
+        if not writer.is_closing():
+            writer.write(self.answer_packet(msg, self.default_code))
+
+
+async def _main(args):
+    sim = Hj212Sim(args.host, args.port, args.edition)
+    sim.default_code = args.code
+    await sim.start()
+    print("HJ 212 receiver on %s:%d (edition %s, answers ExeRtn=%d)" % (sim.host, sim.port, sim.edition, sim.default_code),
+          flush=True)
+    seen = 0
+    while True:
+        await sim.received.wait()
+        sim.received.clear()
+        for m in sim.messages[seen:]:
+            d = m.as_dict()
+            for k, v in d.items():
+                if len(v) > 80:
+                    d[k] = v[:40] + "...(%d chars)" % len(v)
+            print(json.dumps({"packets": m.packets, "fields": d}, ensure_ascii=False), flush=True)
+        seen = len(sim.messages)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="HJ 212 receiver simulator (Ningxia platform)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8712)
+    p.add_argument("--edition", choices=sorted(edition.VERSIONS), default="2017")
+    p.add_argument("--code", type=int, default=1, help="result code to answer with (default 1)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    try:
+        asyncio.run(_main(args))
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
