@@ -72,7 +72,8 @@ def datetime_problem(s):
 
 
 def _is_number(v):
-    return not isinstance(v, bool) and isinstance(v, (int, float))
+    # decimal.Decimal (what `edge validate` parses JSON floats into) counts too
+    return not isinstance(v, bool) and (isinstance(v, (int, float)) or hasattr(v, "as_tuple"))
 
 
 def _decimals_text(v):
@@ -234,14 +235,14 @@ def _field_problems(f, v, obj, platform, prefix):
     if t == "number":
         num = None
         if _is_number(v):
-            num = v
+            num = float(v)
         elif isinstance(v, str):     # the spec's example sends cargoWeight as "2.5"
             try:
                 num = float(v)
             except ValueError:
                 num = None
-            if num is not None and (num != num or num in (float("inf"), float("-inf"))):
-                num = None
+        if num is not None and (num != num or num in (float("inf"), float("-inf"))):
+            num = None
         if num is None:
             return [(name, "must be a number")]
         if num < 0:
