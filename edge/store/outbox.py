@@ -211,10 +211,9 @@ class Outbox:
         with self._lock, self._tx() as db:
             row = db.execute("SELECT value FROM counters WHERE name=?", (SEQ,)).fetchone()
             seq = (row[0] if row else 0) + 1
-            record = build(seq)
-            reason = validate(record) if validate else None
-            body = dict(record)
+            body = dict(build(seq))
             body.update(refs)
+            reason = validate(body) if validate else None
             db.execute("INSERT INTO counters(name, value) VALUES(?, ?) "
                        "ON CONFLICT(name) DO UPDATE SET value=excluded.value", (SEQ, seq))
             self._insert(db, body["recordId"], kind, _day_of(body, now_s), body, refs, now_s, reason)

@@ -1,0 +1,123 @@
+"""edge outbox stats | list | retry | show | prune: inspect and fix the store-and-forward outbox.
+
+Safe to run while the lane runs (SQLite serialises the writers; nothing here resets the
+lane's in-flight deliveries)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from edge import timeutil
+from edge.errors import EdgeError
+
+
+def add_arguments(p):
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    s = sub.add_parser("stats", help="daily transmission report (generated/uploaded/rejected/pending, rate)")
+    s.add_argument("--days", type=int, default=7, help="how many days back, today included (default 7)")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.add_argument("--today", default=None, metavar="YYYYMMDD", help=argparse_hidden())
+    li = sub.add_parser("list", help="list records by delivery state (one record id per line)")
+    g = li.add_mutually_exclusive_group()
+    g.add_argument("--pending", action="store_true", help="not yet delivered (default)")
+    g.add_argument("--rejected", action="store_true", help="refused by a platform")
+    li.add_argument("--destination", default=None, help="only this destination")
+    li.add_argument("--json", action="store_true", help="one JSON object per row with the details")
+    r = sub.add_parser("retry", help="make rejected records due again (after fixing them)")
+    r.add_argument("record_id", nargs="?", help="the record to retry")
+    r.add_argument("--all-rejected", action="store_true", help="retry every rejected record")
+    sh = sub.add_parser("show", help="print one stored record and its delivery rows")
+    sh.add_argument("record_id")
+    pr = sub.add_parser("prune", help="apply retention now (expired records; disk high-water)")
+    pr.add_argument("--json", action="store_true")
+
+
+def argparse_hidden():
+    import argparse
+    return argparse.SUPPRESS
+
+
+def _open(ctx):
+    from edge.store.outbox import Outbox
+    return Outbox.from_config(ctx.config)
+
+
+def _fmt_ms(ms):
+    if not ms:
+        return ""
+    return timeutil.fmt_datetime(datetime.fromtimestamp(ms / 1000, timeutil.BEIJING))
+
+
+def run(args, ctx):
+    box = _open(ctx)
+    try:
+        return ACTIONS[args.action](args, ctx, box)
+    finally:
+        box.close()
+
+
+def _stats(args, ctx, box):
+    from edge.store import stats
+    if args.days < 1:
+        raise EdgeError("--days must be at least 1")
+    rows = stats.daily(box, args.days, args.today)
+    overdue = box.overdue(ctx.config.outbox.missing_upload_alarm_h)
+    if args.json:
+        print(json.dumps({"days": rows, "totals": stats.summary(rows), "overdue": overdue},
+                         ensure_ascii=False, indent=2))
+    else:
+        print(stats.format_table(rows, overdue))
+    return 0
+
+
+def _list(args, ctx, box):
+    from edge.store.outbox import PENDING, REJECTED, SENDING
+    states = (REJECTED,) if args.rejected else (PENDING, SENDING)
+    rows = box.list(states, destination=args.destination)
+    if args.json:
+        for r in rows:
+            r["created"] = _fmt_ms(r.pop("created_ms"))
+            r["next_attempt"] = _fmt_ms(r.pop("next_at_ms"))
+            print(json.dumps(r, ensure_ascii=False))
+        return 0
+    seen = set()
+    for r in rows:  # one line per record, even when several destinations still wait for it
+        if r["record_id"] not in seen:
+            seen.add(r["record_id"])
+            print(r["record_id"])
+    return 0
+
+
+def _retry(args, ctx, box):
+    if args.all_rejected == bool(args.record_id):
+        raise EdgeError("give a record id or --all-rejected (not both)")
+    if args.all_rejected:
+        n = box.retry_all_rejected()
+        print("%d deliveries due again" % n)
+        return 0
+    if box.get(args.record_id) is None:
+        raise EdgeError("no record %s in the outbox" % args.record_id)
+    n = box.retry(args.record_id)
+    print("%s: %d deliveries due again" % (args.record_id, n))
+    return 0
+
+
+def _show(args, ctx, box):
+    r = box.get(args.record_id)
+    if r is None:
+        raise EdgeError("no record %s in the outbox" % args.record_id)
+    problems = {f: box.media.verify(ref) for f, ref in box.media_of(args.record_id).items()}
+    r["media"] = {f: p or "ok" for f, p in problems.items()}
+    print(json.dumps(r, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _prune(args, ctx, box):
+    from edge.store.retention import Retention
+    report = Retention.from_config(box, ctx.config).run()
+    print(json.dumps(report, ensure_ascii=False) if args.json else
+          "expired %(expired)d, pruned %(pruned)d, clips %(clips)d, freed %(freed_bytes)d bytes" % report)
+    return 0 if not report["alarm"] else 1
+
+
+ACTIONS = {"stats": _stats, "list": _list, "retry": _retry, "show": _show, "prune": _prune}
