@@ -4,6 +4,17 @@ from typing import Literal
 from edge.settings import section, setting
 
 
+def _check_paths(value):
+    from edge.uplink.yunnan.endpoints import DEFAULT_PATHS
+    bad = [k for k in value if k not in DEFAULT_PATHS]
+    if bad:
+        return "unknown endpoint %s (known: %s)" % (", ".join(bad), ", ".join(DEFAULT_PATHS))
+    slashless = [k for k, v in value.items() if not v.startswith("/")]
+    if slashless:
+        return "path of %s must start with /" % ", ".join(slashless)
+    return None
+
+
 @section
 class YunnanSettings:
     base_url: str = setting(doc="Platform base URL; endpoint paths are appended to it.",
@@ -13,8 +24,26 @@ class YunnanSettings:
         "key+content",
         doc="What SHA256withRSA signs. Spec 5.1 step 6: encryptedAesKey bytes + encryptedContent\n"
             "(default); spec 5.3 says encryptedContent only. Ask the platform operator if unsure.")
+    sign_input: Literal["bytes", "base64"] = setting(
+        "bytes",
+        doc="Whether the signed data is the decoded ciphertext bytes (the Java snippet in 5.1:\n"
+            "default) or the UTF-8 bytes of their Base64 texts.")
     timeout_s: float = setting(15.0, doc="Per-request timeout in seconds.", min=1, max=300)
     retries: int = setting(3, doc="Retries of one request on a transient failure (then the outbox retries later).",
                            min=0, max=20)
+    backoff_s: float = setting(0.5, doc="First retry delay in seconds; doubles each retry, with full jitter.",
+                               min=0.0, max=60)
+    backoff_max_s: float = setting(10.0, doc="Longest delay between two retries of one request.", min=0.0, max=600)
+    token_margin_s: float = setting(
+        300.0, doc="Fetch a new token this long before the current one expires (capped at half its life).",
+        min=0, max=3600)
     ca_file: str = setting("", doc="CA bundle for https (empty: system CAs).")
-    paths: dict[str, str] = setting({}, doc="Override endpoint paths, e.g. { vehicle = \"/carDate\" }.")
+    paths: dict[str, str] = setting({}, doc="Override endpoint paths, e.g. { vehicle = \"/carDate\" }.",
+                                    check=_check_paths)
+    pull_start: str = setting("2000-01-01", doc="vehicleTimestamp/strategyTimestamp/alarmTimestamp of the very first pull\n"
+                                                "(later pulls resume from the persisted date).",
+                              pattern=r"\d{4}-\d{2}-\d{2}", rule="YYYY-MM-DD")
+    heartbeat_interval_s: float = setting(900.0, doc="Heartbeat period (spec 6.5: 15 min advised, at most 30).",
+                                          min=10, max=1800)
+    sync_interval_s: float = setting(600.0, doc="How often the lane pulls exceed vehicles, strategies and alarms.",
+                                     min=10, max=86400)

@@ -1,0 +1,102 @@
+"""edge uplink check | seal | open
+
+check: getToken + heartBeat against the configured platform, with round-trip times.
+seal:  plaintext JSON on stdin → the request envelope {signature, encryptedAesKey,
+       encryptedContent} (needs the platform public key and our private key).
+open:  a platform answer on stdin → its decrypted `data` (needs our private key); or, with
+       --platform-private-key and --client-public-key, a request envelope → its plaintext
+       (what the platform does; for checking another implementation's envelopes).
+Key files: Base64 DER (Java form) or PEM.
+"""
+import json
+import sys
+import time
+
+from edge.errors import EdgeError
+from edge.uplink.yunnan import crypto
+
+
+def add_arguments(p):
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    sub.add_parser("check", help="getToken + heartBeat; print what happened and the round-trip time")
+    s = sub.add_parser("seal", help="stdin plaintext JSON → request envelope JSON")
+    s.add_argument("--platform-public-key", required=True, metavar="FILE")
+    s.add_argument("--client-private-key", required=True, metavar="FILE")
+    s.add_argument("--sign-scope", choices=crypto.SIGN_SCOPES, default="key+content")
+    s.add_argument("--sign-input", choices=crypto.SIGN_INPUTS, default="bytes")
+    o = sub.add_parser("open", help="stdin platform answer → decrypted data (or a request, see --platform-private-key)")
+    o.add_argument("--client-private-key", metavar="FILE", help="our private key (to open an answer)")
+    o.add_argument("--platform-private-key", metavar="FILE", help="open a request envelope as the platform would")
+    o.add_argument("--client-public-key", metavar="FILE", help="with --platform-private-key: verify with this key")
+    o.add_argument("--sign-scope", choices=crypto.SIGN_SCOPES, default="key+content")
+    o.add_argument("--sign-input", choices=crypto.SIGN_INPUTS, default="bytes")
+
+
+def _read_key(path, private):
+    try:
+        text = open(path, encoding="ascii", errors="replace").read()
+    except OSError as e:
+        raise EdgeError("cannot read %s: %s" % (path, e.strerror or e)) from None
+    try:
+        return crypto.load_private_key(text, path) if private else crypto.load_public_key(text, path)
+    except crypto.EnvelopeError as e:
+        raise EdgeError(str(e)) from None
+
+
+def _stdin_json(what):
+    text = sys.stdin.buffer.read().decode("utf-8", "replace")
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise EdgeError("stdin is not valid JSON (%s): %s" % (what, e)) from None
+
+
+def _check(ctx):
+    from edge.commands._yunnan import run_client
+    config = ctx.config
+
+    async def go(client):
+        t0 = time.monotonic()
+        await client.token()
+        t1 = time.monotonic()
+        answer, _ = await client.heartbeat(config.site.enterprise_id)
+        t2 = time.monotonic()
+        return t1 - t0, t2 - t1, answer
+
+    tt, th, answer = run_client(config, go)
+    print("platform %s" % config.uplink.yunnan.base_url)
+    print("getToken: ok in %.0f ms" % (tt * 1000))
+    print("heartBeat: code %s %s in %.0f ms" % (answer.get("code"), answer.get("message") or "", th * 1000))
+    return 0
+
+
+def run(args, ctx):
+    if args.action == "check":
+        return _check(ctx)
+    if args.action == "seal":
+        plain = _stdin_json("plaintext")
+        env = crypto.seal(plain, _read_key(args.platform_public_key, False), _read_key(args.client_private_key, True),
+                          args.sign_scope, args.sign_input)
+        print(json.dumps(env, indent=2))
+        return 0
+    obj = _stdin_json("envelope")
+    try:
+        if args.platform_private_key:
+            if not args.client_public_key:
+                raise EdgeError("--platform-private-key needs --client-public-key")
+            plain = crypto.open_request(obj, _read_key(args.client_public_key, False),
+                                        _read_key(args.platform_private_key, True), args.sign_scope, args.sign_input)
+            data = plain.decode("utf-8", "replace")
+        else:
+            if not args.client_private_key:
+                raise EdgeError("open needs --client-private-key (or --platform-private-key for a request)")
+            if isinstance(obj, dict) and "code" in obj and str(obj["code"]) != "200":
+                print("platform code %s: %s" % (obj.get("code"), obj.get("message")), file=sys.stderr)
+            data = crypto.open_response_data(obj, _read_key(args.client_private_key, True))
+    except crypto.EnvelopeError as e:
+        raise EdgeError(str(e)) from None
+    if isinstance(data, str):
+        print(data)
+    else:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    return 0

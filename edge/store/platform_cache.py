@@ -1,0 +1,179 @@
+"""What the Yunnan platform tells us, kept on flash: exceed vehicles (6.6), control strategies
+(6.7), alarms (6.9), and the date of the last complete pull of each list.
+
+One writer (the sync job, `edge sync`) and many readers (the gate decision, the status page):
+SQLite in WAL mode, so a reader never blocks on a pull in progress and a power cut during a
+pull leaves the previous complete state. Records are upserted by the platform's id, so pulling
+the same page twice (a retry, a restart mid-pull) is harmless. The pull date advances only
+after a pull has reached isNew = "0" (see edge/uplink/yunnan/client.py), so a restart resumes
+from the last complete pull.
+
+Plates are matched on a key without spaces, upper-cased ("粤 A12345" in the spec's examples
+and "粤A12345" from the plate reader are the same vehicle).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS exceed_vehicle (
+    record_id TEXT PRIMARY KEY, plate_key TEXT NOT NULL, plate_color TEXT, vin TEXT,
+    is_remove TEXT, send_time TEXT, remove_time TEXT, data TEXT NOT NULL, pulled_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS exceed_vehicle_plate ON exceed_vehicle(plate_key);
+CREATE TABLE IF NOT EXISTS strategy (
+    strategy_id TEXT PRIMARY KEY, startdate TEXT, enddate TEXT, data TEXT NOT NULL,
+    pulled_at TEXT NOT NULL, confirmed_at TEXT);
+CREATE TABLE IF NOT EXISTS alarm (
+    alarm_id TEXT PRIMARY KEY, record_id TEXT, plate_key TEXT, plate_color TEXT, data TEXT NOT NULL,
+    pulled_at TEXT NOT NULL, confirmed_at TEXT);
+CREATE TABLE IF NOT EXISTS pull_state (
+    list TEXT PRIMARY KEY, timestamp TEXT NOT NULL, pulled_at TEXT NOT NULL, pages INTEGER, records INTEGER);
+"""
+
+LISTS = ("exceed", "strategy", "alarm")
+
+
+def plate_key(plate) -> str:
+    return "".join(str(plate or "").split()).upper()
+
+
+def _now_text() -> str:
+    from edge.timeutil import fmt_datetime, now
+    return fmt_datetime(now())
+
+
+class PlatformCache:
+    FILENAME = "platform_cache.sqlite"
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path), timeout=10, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    @classmethod
+    def open(cls, state_dir) -> "PlatformCache":
+        return cls(Path(state_dir) / cls.FILENAME)
+
+    def close(self):
+        self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------ writes (sync job)
+
+    def upsert_exceed(self, records: list[dict]) -> int:
+        now = _now_text()
+        rows = [(r["recordId"], plate_key(r.get("licensePlate")), r.get("plateColor"), r.get("vin"),
+                 str(r.get("isRemove", "0")), r.get("sendTime"), r.get("removeTime"),
+                 json.dumps(r, ensure_ascii=False), now) for r in records if r.get("recordId")]
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO exceed_vehicle VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def upsert_strategies(self, records: list[dict]) -> int:
+        now = _now_text()
+        rows = [(r["strategyId"], r.get("startdate"), r.get("enddate"), json.dumps(r, ensure_ascii=False), now)
+                for r in records if r.get("strategyId")]
+        with self.db:
+            self.db.execute("BEGIN")
+            # keep confirmed_at of a strategy pulled again (the platform may resend it)
+            self.db.executemany(
+                "INSERT INTO strategy(strategy_id, startdate, enddate, data, pulled_at) VALUES (?,?,?,?,?) "
+                "ON CONFLICT(strategy_id) DO UPDATE SET startdate=excluded.startdate, "
+                "enddate=excluded.enddate, data=excluded.data, pulled_at=excluded.pulled_at", rows)
+        return len(rows)
+
+    def upsert_alarms(self, records: list[dict]) -> int:
+        now = _now_text()
+        rows = [(r["alarmId"], r.get("recordId"), plate_key(r.get("licensePlate")), r.get("plateColor"),
+                 json.dumps(r, ensure_ascii=False), now) for r in records if r.get("alarmId")]
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT INTO alarm(alarm_id, record_id, plate_key, plate_color, data, pulled_at) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT(alarm_id) DO UPDATE SET record_id=excluded.record_id, "
+                "plate_key=excluded.plate_key, plate_color=excluded.plate_color, data=excluded.data, "
+                "pulled_at=excluded.pulled_at", rows)
+        return len(rows)
+
+    def mark_confirmed(self, list_name: str, ids: list[str]) -> None:
+        table, key = {"strategy": ("strategy", "strategy_id"), "alarm": ("alarm", "alarm_id")}[list_name]
+        now = _now_text()
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("UPDATE %s SET confirmed_at=? WHERE %s=?" % (table, key), [(now, i) for i in ids])
+
+    def unconfirmed(self, list_name: str) -> list[str]:
+        """Ids pulled but not yet confirmed (a crash between the pull and the confirmation)."""
+        table, key = {"strategy": ("strategy", "strategy_id"), "alarm": ("alarm", "alarm_id")}[list_name]
+        return [r[0] for r in self.db.execute(
+            "SELECT %s FROM %s WHERE confirmed_at IS NULL ORDER BY pulled_at, %s" % (key, table, key))]
+
+    def pull_timestamp(self, list_name: str, default: str) -> str:
+        row = self.db.execute("SELECT timestamp FROM pull_state WHERE list=?", (list_name,)).fetchone()
+        return row[0] if row else default
+
+    def set_pull_timestamp(self, list_name: str, timestamp: str, pages: int = 0, records: int = 0) -> None:
+        if list_name not in LISTS:
+            raise ValueError(list_name)
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO pull_state VALUES (?,?,?,?,?)",
+                            (list_name, timestamp, _now_text(), pages, records))
+
+    def pull_state(self) -> dict:
+        return {r["list"]: dict(r) for r in self.db.execute("SELECT * FROM pull_state")}
+
+    # ------------------------------------------------------------ reads (gate decision)
+
+    def exceed_entry(self, plate, color=None) -> dict | None:
+        """The platform's active (not removed) exceed record for this plate, or None.
+
+        color None matches any colour (the reader may be unsure of it)."""
+        sql = "SELECT data FROM exceed_vehicle WHERE plate_key=? AND is_remove != '1'"
+        args: list = [plate_key(plate)]
+        if color is not None:
+            sql += " AND plate_color=?"
+            args.append(str(color))
+        row = self.db.execute(sql + " ORDER BY send_time DESC LIMIT 1", args).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def is_exceed(self, plate, color=None) -> bool:
+        return self.exceed_entry(plate, color) is not None
+
+    def active_strategies(self, now) -> list[dict]:
+        """Strategies whose [startdate, enddate] contains `now` (datetime or 'YYYY-MM-DD HH:mm:ss')."""
+        if isinstance(now, datetime):
+            from edge.timeutil import fmt_datetime
+            now = fmt_datetime(now)
+        rows = self.db.execute("SELECT data FROM strategy WHERE startdate <= ? AND enddate >= ? "
+                               "ORDER BY startdate", (now, now))
+        return [json.loads(r[0]) for r in rows]
+
+    def strategies(self) -> list[dict]:
+        return [json.loads(r[0]) for r in self.db.execute("SELECT data FROM strategy ORDER BY startdate")]
+
+    def alarms(self, plate=None) -> list[dict]:
+        if plate is None:
+            rows = self.db.execute("SELECT data FROM alarm ORDER BY alarm_id")
+        else:
+            rows = self.db.execute("SELECT data FROM alarm WHERE plate_key=? ORDER BY alarm_id", (plate_key(plate),))
+        return [json.loads(r[0]) for r in rows]
+
+    def counts(self) -> dict:
+        q = lambda sql: self.db.execute(sql).fetchone()[0]
+        return {"exceed": q("SELECT count(*) FROM exceed_vehicle"),
+                "exceed_active": q("SELECT count(*) FROM exceed_vehicle WHERE is_remove != '1'"),
+                "strategy": q("SELECT count(*) FROM strategy"),
+                "alarm": q("SELECT count(*) FROM alarm")}

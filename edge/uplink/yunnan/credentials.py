@@ -1,0 +1,118 @@
+"""The enterprise's keys and the platform's credentials, under `<state_dir>/keys/`.
+
+    keys/                 0700
+      client_private.key  0600  Base64 PKCS#8 DER (Java form: what `getPrivateKeyString` prints)
+      client_public.key   0644  Base64 X.509 SubjectPublicKeyInfo DER (what init-auth uploads)
+      platform.json       0600  {"apiKey", "apiSecret", "platformPublicKey", "enterpriseId",
+                                 "registeredAt"} — the answer of init-auth (6.1)
+
+Files holding secrets are created with O_EXCL-free 0600 from the start (never chmod'ed
+after being written world-readable) and replaced atomically (write temp, fsync, rename),
+so a power cut leaves the old or the new file, never half of one.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge import logsetup
+from edge.errors import EdgeError
+from edge.uplink.yunnan import crypto
+
+PRIVATE = "client_private.key"
+PUBLIC = "client_public.key"
+PLATFORM = "platform.json"
+
+
+def keys_dir(state_dir) -> Path:
+    return Path(state_dir) / "keys"
+
+
+def write_file(path: Path, text: str, mode: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.fchmod(fd, mode)  # umask must not widen or narrow what we asked for
+        os.write(fd, text.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def write_keypair(state_dir, key, force: bool = False) -> tuple[Path, Path]:
+    d = keys_dir(state_dir)
+    priv, pub = d / PRIVATE, d / PUBLIC
+    if priv.exists() and not force:
+        raise EdgeError("%s already exists (use --force to replace it; the platform then needs "
+                        "the new public key: register again)" % priv)
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(d, 0o700)
+    write_file(priv, crypto.private_key_b64(key) + "\n", 0o600)
+    write_file(pub, crypto.public_key_b64(key) + "\n", 0o644)
+    return priv, pub
+
+
+def load_client_private(state_dir):
+    p = keys_dir(state_dir) / PRIVATE
+    try:
+        text = p.read_text()
+    except FileNotFoundError:
+        raise EdgeError("no enterprise key pair in %s (run: edge keys generate)" % p.parent) from None
+    try:
+        return crypto.load_private_key(text, str(p))
+    except crypto.EnvelopeError as e:
+        raise EdgeError(str(e)) from None
+
+
+def load_client_public_b64(state_dir) -> str:
+    return crypto.public_key_b64(load_client_private(state_dir))
+
+
+@dataclass
+class PlatformCredentials:
+    api_key: str
+    api_secret: str
+    platform_public_key: str      # Base64 X.509 DER as the platform sent it
+    enterprise_id: str = ""
+    registered_at: str = ""
+
+    def __repr__(self):  # never show the secret in a traceback or log
+        return "PlatformCredentials(api_key=%r, api_secret='***')" % self.api_key
+
+    def public_key(self):
+        return crypto.load_public_key(self.platform_public_key, "platform public key")
+
+
+def save_platform(state_dir, creds: PlatformCredentials) -> Path:
+    p = keys_dir(state_dir) / PLATFORM
+    write_file(p, json.dumps({"apiKey": creds.api_key, "apiSecret": creds.api_secret,
+                              "platformPublicKey": creds.platform_public_key,
+                              "enterpriseId": creds.enterprise_id,
+                              "registeredAt": creds.registered_at}, ensure_ascii=False, indent=1) + "\n",
+               0o600)
+    logsetup.register_secret(creds.api_secret)
+    return p
+
+
+def platform_path(state_dir) -> Path:
+    return keys_dir(state_dir) / PLATFORM
+
+
+def load_platform(state_dir) -> PlatformCredentials:
+    p = platform_path(state_dir)
+    try:
+        d = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise EdgeError("not registered with the platform: %s missing (run: edge register)" % p) from None
+    except ValueError:
+        raise EdgeError("%s is not valid JSON" % p) from None
+    missing = [k for k in ("apiKey", "apiSecret", "platformPublicKey") if not d.get(k)]
+    if missing:
+        raise EdgeError("%s lacks %s (run: edge register --force)" % (p, ", ".join(missing)))
+    logsetup.register_secret(d["apiSecret"])
+    return PlatformCredentials(d["apiKey"], d["apiSecret"], d["platformPublicKey"],
+                               d.get("enterpriseId", ""), d.get("registeredAt", ""))
