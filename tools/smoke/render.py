@@ -1,0 +1,363 @@
+"""Physically based smoke renderer: exhaust plumes of known opacity over real and procedural backgrounds.
+
+Compositing is Beer-Lambert in linear light:  I = I_bg * T + I_smoke * (1 - T),  T = exp(-k * density).
+The label is the Ringelmann level of the plume's mean blackness (opacity 1 - T of black smoke,
+averaged over the plume body), rounded to the nearest 20 %: level = round(5 * mean(1 - T)).
+White steam and dust clouds are plumes too, but not black smoke: their label is 0 whatever
+their opacity, which is what teaches the classifier that "darker than the background" and
+"textured like smoke" are not enough on their own.
+
+Everything is numpy + OpenCV, float32 sRGB images in [0, 1], RGB order, 64x64 by default.
+Backgrounds are split for honesty: `scene_photos("train"|"eval")` partitions the real photos,
+and procedural backgrounds draw from disjoint seed ranges (see dataset.py).
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+
+import cv2
+import numpy as np
+
+SCENES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "plates", "scenes")
+SIZE = 64
+BACKGROUNDS = ("scene", "road", "sky", "gate", "night", "wet")
+PLUMES = ("none", "black", "steam", "dust")
+# Below this mean linear luminance behind the plume, black smoke is physically unobservable
+# (black on black): such backgrounds are not used for black-smoke samples; a model-card limit.
+MIN_BG_LINEAR = 0.035
+
+
+def to_linear(srgb):
+    return np.power(np.clip(srgb, 0.0, 1.0), 2.2)
+
+
+def to_srgb(lin):
+    return np.power(np.clip(lin, 0.0, 1.0), 1.0 / 2.2)
+
+
+def luminance(rgb):
+    return rgb[..., 0] * 0.2126 + rgb[..., 1] * 0.7152 + rgb[..., 2] * 0.0722
+
+
+# ---------------------------------------------------------------- noise
+def fbm(rng, h, w, base=4, octaves=4, persistence=0.55):
+    """Fractal value noise in about [-1, 1]: random grids upsampled (bicubic) and summed."""
+    out = np.zeros((h, w), np.float32)
+    amp, total, cells = 1.0, 0.0, base
+    for _ in range(octaves):
+        g = rng.standard_normal((cells + 3, cells + 3)).astype(np.float32)
+        up = cv2.resize(g, (w + w * 3 // cells, h + h * 3 // cells), interpolation=cv2.INTER_CUBIC)
+        ox, oy = rng.integers(0, up.shape[1] - w + 1), rng.integers(0, up.shape[0] - h + 1)
+        out += amp * up[oy:oy + h, ox:ox + w]
+        total += amp
+        amp *= persistence
+        cells *= 2
+    return out / (total * 0.8)
+
+
+# ---------------------------------------------------------------- backgrounds
+def scene_photos(split):
+    """The real vehicle photos of one split: a stable hash partition, ~70 % train / 30 % eval."""
+    files = sorted(glob.glob(os.path.join(os.path.abspath(SCENES_DIR), "*.jpg")))
+    def bucket(f):
+        return int(hashlib.sha1(os.path.basename(f).encode()).hexdigest(), 16) % 10
+    return [f for f in files if (bucket(f) < 7) == (split == "train")]
+
+
+class PhotoPool:
+    """Decoded photos (downscaled to 580 px high) cropped at random square windows."""
+
+    def __init__(self, files):
+        self.images = []
+        for f in files:
+            im = cv2.imread(f, cv2.IMREAD_COLOR)
+            if im is None:
+                continue
+            scale = 580.0 / im.shape[0]
+            im = cv2.resize(im, (int(im.shape[1] * scale), 580), interpolation=cv2.INTER_AREA)
+            self.images.append(cv2.cvtColor(im, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0)
+        if not self.images:
+            raise FileNotFoundError("no scene photos in %s" % SCENES_DIR)
+
+    def crop(self, rng, size=SIZE):
+        im = self.images[rng.integers(len(self.images))]
+        s = int(rng.integers(40, min(im.shape[:2]) // 2))
+        y, x = rng.integers(0, im.shape[0] - s), rng.integers(0, im.shape[1] - s)
+        c = im[y:y + s, x:x + s]
+        if rng.random() < 0.5:
+            c = c[:, ::-1]
+        return cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def _grid(size):
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
+    return x / size, y / size
+
+
+def bg_road(rng, size=SIZE):
+    x, y = _grid(size)
+    base = rng.uniform(0.22, 0.55)
+    tone = np.array([1.0, 1.0, 1.0]) + rng.normal(0, 0.03, 3)
+    img = base + 0.05 * fbm(rng, size, size, base=3, octaves=2) + 0.04 * rng.standard_normal((size, size))
+    img = img + rng.uniform(-0.08, 0.08) * (y - 0.5)  # perspective shading
+    if rng.random() < 0.6:  # lane marking, a painted stripe at some angle
+        a, c, wdt = rng.uniform(-1.5, 1.5), rng.uniform(0.1, 0.9), rng.uniform(0.02, 0.08)
+        d = np.abs(x - (c + a * (y - 0.5)))
+        paint = rng.choice([0.85, 0.8]) if rng.random() < 0.8 else 0.7
+        img = np.where(d < wdt, paint - 0.1 * rng.random(), img)
+    if rng.random() < 0.3:  # kerb / patch edge
+        edge = rng.uniform(0.2, 0.8)
+        img = np.where(y > edge, img * rng.uniform(0.7, 1.3), img)
+    return np.clip(img[..., None] * tone, 0, 1).astype(np.float32)
+
+
+def bg_sky(rng, size=SIZE):
+    x, y = _grid(size)
+    if rng.random() < 0.5:  # blue sky
+        top, bot = np.array([0.35, 0.55, 0.85]), np.array([0.7, 0.8, 0.92])
+    else:  # overcast / hazy
+        v = rng.uniform(0.65, 0.95)
+        top, bot = np.array([v, v, v * 1.02]), np.array([v + 0.05] * 3)
+    top = top * rng.uniform(0.85, 1.1)
+    t = y[..., None]
+    img = top * (1 - t) + bot * t
+    clouds = np.clip(fbm(rng, size, size, base=2, octaves=4), 0, 1)[..., None]
+    img = img * (1 - 0.5 * clouds) + 0.95 * 0.5 * clouds
+    if rng.random() < 0.5:  # skyline: buildings / trees under the horizon
+        h = rng.uniform(0.5, 0.9) + 0.08 * fbm(rng, 1, size, base=6, octaves=2)[0]
+        h = np.repeat(np.round(h * 8) / 8, 1)
+        below = y > h[None, :]
+        col = rng.uniform(0.15, 0.5) * np.array([1.0, 1.05, 0.95])
+        img = np.where(below[..., None], col + 0.05 * rng.standard_normal((size, size, 1)), img)
+    return np.clip(img, 0, 1).astype(np.float32)
+
+
+def bg_gate(rng, size=SIZE):
+    """Gate surroundings: wall/facade, gate bars, the boom barrier with red-white stripes."""
+    x, y = _grid(size)
+    wall = rng.uniform(0.35, 0.8) * (np.array([1.0, 0.97, 0.9]) + rng.normal(0, 0.04, 3))
+    img = np.ones((size, size, 3), np.float32) * wall
+    img *= 1 + 0.06 * fbm(rng, size, size, base=4, octaves=3)[..., None]
+    if rng.random() < 0.6:  # window / tile grid
+        p = rng.uniform(0.15, 0.35)
+        lines = ((x % p) < 0.02) | ((y % p) < 0.02)
+        img = np.where(lines[..., None], img * 0.6, img)
+    if rng.random() < 0.6:  # vertical gate bars
+        p, w = rng.uniform(0.06, 0.15), rng.uniform(0.01, 0.03)
+        bars = (x + rng.random()) % p < w
+        img = np.where(bars[..., None], rng.uniform(0.1, 0.5), img)
+    if rng.random() < 0.5:  # boom barrier
+        yc, th, a = rng.uniform(0.2, 0.8), rng.uniform(0.04, 0.09), rng.uniform(-0.3, 0.3)
+        d = np.abs(y - (yc + a * (x - 0.5)))
+        stripe = ((x * 6 + rng.random()) % 1.0) < 0.5
+        col = np.where(stripe[..., None], np.array([0.85, 0.1, 0.1]), np.array([0.92, 0.92, 0.92]))
+        img = np.where((d < th)[..., None], col, img)
+    if rng.random() < 0.5:  # ground band
+        edge = rng.uniform(0.6, 0.9)
+        img = np.where((y > edge)[..., None], bg_road(rng, size), img)
+    return np.clip(img, 0, 1).astype(np.float32)
+
+
+def bg_night(rng, size=SIZE):
+    """Night: dark scene, the gate's fill light making a lit pool, lamps and their glare, sensor noise."""
+    x, y = _grid(size)
+    img = np.ones((size, size, 3), np.float32) * rng.uniform(0.02, 0.08)
+    img *= 1 + 0.3 * fbm(rng, size, size, base=3, octaves=2)[..., None]
+    cx, cy, r = rng.uniform(0.2, 0.8), rng.uniform(0.3, 0.9), rng.uniform(0.35, 0.9)
+    pool = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (r * r))
+    tint = np.array([1.0, 0.95, 0.8]) if rng.random() < 0.5 else np.array([0.9, 0.95, 1.0])
+    img += (rng.uniform(0.35, 0.75) * pool)[..., None] * tint * (1 + 0.1 * fbm(rng, size, size, 4, 2))[..., None]
+    for _ in range(rng.integers(0, 4)):  # lamps / headlights with glare
+        lx, ly, lr = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.01, 0.05)
+        glare = np.exp(-((x - lx) ** 2 + (y - ly) ** 2) / (2 * (lr * 3) ** 2))
+        core = ((x - lx) ** 2 + (y - ly) ** 2) < lr * lr
+        img += 0.5 * glare[..., None] * np.array([1.0, 0.9, 0.7])
+        img = np.where(core[..., None], 1.0, img)
+    return np.clip(img, 0, 1).astype(np.float32)
+
+
+def bg_wet(rng, size=SIZE):
+    """Wet road: dark asphalt, smooth puddles mirroring the sky, streaked reflections of lights."""
+    x, y = _grid(size)
+    img = bg_road(rng, size) * rng.uniform(0.35, 0.6)
+    puddle = fbm(rng, size, size, base=3, octaves=3) > rng.uniform(-0.1, 0.4)
+    sky = rng.uniform(0.4, 0.85) * np.array([0.85, 0.9, 1.0])
+    ripple = 1 + 0.08 * fbm(rng, size, size, base=8, octaves=2)
+    img = np.where(puddle[..., None], sky * ripple[..., None] * rng.uniform(0.5, 1.0), img)
+    for _ in range(rng.integers(0, 4)):  # vertical light streaks
+        lx, w = rng.uniform(0, 1), rng.uniform(0.01, 0.04)
+        streak = np.exp(-((x - lx) / w) ** 2) * np.clip(y * rng.uniform(0.8, 2.0), 0, 1)
+        img += rng.uniform(0.2, 0.7) * streak[..., None] * np.array([1.0, 0.9, 0.75])
+    return np.clip(img, 0, 1).astype(np.float32)
+
+
+def add_shadow(rng, img, size=SIZE, strength=None):
+    """A vehicle's cast shadow: hard-edged polygon lit only by the sky (dimmer and bluer)."""
+    x, y = _grid(size)
+    x0, x1 = sorted(rng.uniform(-0.3, 1.3, 2))
+    y0 = rng.uniform(-0.2, 0.7)
+    skew = rng.uniform(-0.6, 0.6)
+    inside = (x > x0 + skew * (y - y0)) & (x < x1 + skew * (y - y0)) & (y > y0)
+    if rng.random() < 0.5:  # wheel gaps / chassis notches let sun through
+        gx = rng.uniform(x0, max(x1, x0 + 0.01))
+        inside &= ~((np.abs(x - gx) < 0.06) & (y > y0 + 0.2))
+    m = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), rng.uniform(0.5, 2.0))
+    s = rng.uniform(0.3, 0.65) if strength is None else strength
+    shade = (1 - m * (1 - s))[..., None] * (1 - m[..., None] * np.array([0.06, 0.02, -0.05]))
+    return np.clip(img * shade, 0, 1).astype(np.float32)
+
+
+def add_dust_haze(rng, img, size=SIZE):
+    """Road dust hanging low: tan, light, thin — another thing that is not black smoke."""
+    x, y = _grid(size)
+    d = np.clip(0.5 + 0.5 * fbm(rng, size, size, base=3, octaves=3), 0, 1) * np.clip((y - 0.2) * 1.5, 0, 1)
+    T = np.exp(-rng.uniform(0.2, 1.2) * d)[..., None]
+    lin = to_linear(img) * T + to_linear(np.array([0.7, 0.62, 0.5]) * rng.uniform(0.8, 1.1)) * (1 - T)
+    return to_srgb(lin).astype(np.float32)
+
+
+def background(rng, kind, photos=None, size=SIZE):
+    if kind == "scene":
+        return photos.crop(rng, size)
+    return {"road": bg_road, "sky": bg_sky, "gate": bg_gate, "night": bg_night, "wet": bg_wet}[kind](rng, size)
+
+
+# ---------------------------------------------------------------- plume
+def plume_density(rng, size=SIZE, t=0.0, shape=None):
+    """Density field of a turbulent plume and its body mask (where the envelope is >= 35 % of peak).
+
+    A curved centreline from the outlet (on a crop edge), widening and diluting downstream,
+    domain-warped and modulated by fractal noise; `t` advects the noise for clip frames.
+    `shape` (a dict) fixes the geometry across frames of a clip.
+    """
+    if shape is None:
+        side = rng.choice(["left", "bottom", "right", "inside"], p=[0.35, 0.3, 0.2, 0.15])
+        o = {"left": (rng.uniform(-0.1, 0.05), rng.uniform(0.4, 0.95)),
+             "right": (rng.uniform(0.95, 1.1), rng.uniform(0.4, 0.95)),
+             "bottom": (rng.uniform(0.2, 0.8), rng.uniform(0.95, 1.1)),
+             "inside": (rng.uniform(0.2, 0.8), rng.uniform(0.55, 0.9))}[side]
+        ang = {"left": rng.uniform(-0.6, 0.3), "right": np.pi + rng.uniform(-0.3, 0.6),
+               "bottom": -np.pi / 2 + rng.uniform(-0.7, 0.7), "inside": rng.uniform(-np.pi, 0)}[side]
+        shape = {"o": np.array(o, np.float32), "dir": np.array([np.cos(ang), np.sin(ang)], np.float32),
+                 "rise": rng.uniform(0.0, 0.6), "w0": rng.uniform(0.04, 0.12), "spread": rng.uniform(0.15, 0.5),
+                 "warp": rng.uniform(0.02, 0.08), "puff": rng.uniform(0.3, 0.8), "seed": int(rng.integers(1 << 30))}
+    nrng = np.random.default_rng(shape["seed"])
+    x, y = _grid(size)
+    # warp fields: two fbm grids, bigger than the crop, advected with t
+    big = size * 2
+    wx, wy, puff = (fbm(nrng, big, big, base=4, octaves=3) for _ in range(3))
+    sh = int(t * size * 0.25) % size
+    crop = lambda a: a[sh:sh + size, sh // 2:sh // 2 + size]
+    xw = x + shape["warp"] * crop(wx)
+    yw = y + shape["warp"] * crop(wy)
+    s = np.linspace(0, 1.6, 48, dtype=np.float32)
+    up = np.array([0.0, -1.0], np.float32)
+    cl = shape["o"][None, :] + s[:, None] * shape["dir"][None, :] + shape["rise"] * (s ** 2)[:, None] * up[None, :]
+    d2 = (xw[None] - cl[:, 0, None, None]) ** 2 + (yw[None] - cl[:, 1, None, None]) ** 2
+    i = np.argmin(d2, axis=0)
+    dist = np.sqrt(np.take_along_axis(d2, i[None], 0)[0])
+    sv = s[i]
+    width = shape["w0"] + shape["spread"] * sv
+    env = np.exp(-(dist / width) ** 2) * (shape["w0"] / width) ** 0.7  # dilution downstream
+    mask = env >= 0.35 * env.max()
+    dens = env * np.clip(1 + shape["puff"] * crop(puff), 0.05, None)
+    return dens.astype(np.float32), mask, shape
+
+
+def solve_k(dens, mask, target):
+    """Extinction k so that the mean opacity 1 - exp(-k * density) over the plume body equals `target`."""
+    if target <= 0:
+        return 0.0
+    d = dens[mask]
+    lo, hi = -6.0, 9.0  # bisection on log k
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if np.mean(1 - np.exp(-np.exp(mid) * d)) < target:
+            lo = mid
+        else:
+            hi = mid
+    return float(np.exp((lo + hi) / 2))
+
+
+def composite(bg_srgb, dens, k, smoke_rgb_linear):
+    """Beer-Lambert over a background, in linear light; returns (sRGB image, transmittance)."""
+    T = np.exp(-k * dens)[..., None]
+    lin = to_linear(bg_srgb) * T + smoke_rgb_linear * (1 - T)
+    return to_srgb(lin).astype(np.float32), T[..., 0]
+
+
+def smoke_colour(rng, kind, ambient, dens=None):
+    """Linear radiance of the plume medium: soot absorbs (albedo ~0.02-0.12); steam and dust scatter."""
+    if kind == "black":
+        grey = rng.uniform(0.02, 0.12) * ambient
+        return np.array([grey, grey, grey * rng.uniform(1.0, 1.15)], np.float32)
+    if kind == "steam":  # bright, with self-shading where thick
+        c = rng.uniform(0.7, 1.0) * ambient * np.array([1.0, 1.0, rng.uniform(1.0, 1.08)], np.float32)
+        if dens is not None:
+            shade = 1 - rng.uniform(0.0, 0.35) * np.clip(dens / (dens.max() + 1e-6), 0, 1)
+            return (c[None, None, :] * shade[..., None]).astype(np.float32)
+        return c
+    if kind == "dust":
+        return (rng.uniform(0.35, 0.6) * ambient * np.array([1.0, 0.85, 0.65])).astype(np.float32)
+    raise ValueError(kind)
+
+
+def camera(rng, img, night=False, noise_rng=None):
+    """Sensor and codec: exposure/white balance, blur, noise, JPEG. Exposure scales both plume and
+    background, so the blackness (a ratio) and the label are unchanged. `noise_rng` (clips) draws
+    only the sensor noise, so a clip keeps one exposure and codec setting across its frames."""
+    lin = to_linear(img) * rng.uniform(0.75, 1.25) * (1 + rng.normal(0, 0.03, 3))
+    out = to_srgb(lin)
+    if rng.random() < 0.5:
+        out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.0))
+    sigma = rng.uniform(0.01, 0.04) if night else rng.uniform(0.002, 0.015)
+    out = np.clip(out + (noise_rng or rng).normal(0, sigma, out.shape), 0, 1)
+    if rng.random() < 0.7:
+        q = int(rng.integers(40, 95))
+        ok, buf = cv2.imencode(".jpg", (out[..., ::-1] * 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, q])
+        out = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255.0
+    return out.astype(np.float32)
+
+
+def level_of(blackness):
+    """Ringelmann level of a mean blackness in [0, 1]: the nearest 20 % step."""
+    return int(min(5, max(0, np.floor(blackness * 5 + 0.5))))
+
+
+def render_sample(rng, bg_kind, plume_kind, photos=None, target=None, shadow=None, size=SIZE):
+    """One crop and its truth: dict(image, reference (uint8 HxWx3 RGB), level, blackness, opacity,
+    bg, plume, shadow). `reference` is the same view with no plume and no vehicle shadow, through
+    the same camera settings -- what a fixed camera sees of the empty lane (for the classical estimate).
+    """
+    for _ in range(20):
+        scene = background(rng, bg_kind, photos, size)
+        if rng.random() < 0.1:
+            scene = add_dust_haze(rng, scene, size)
+        if shadow is None:
+            shadow = rng.random() < 0.25
+        bg = add_shadow(rng, scene, size) if shadow else scene
+        dens, mask, _ = plume_density(rng, size)
+        if plume_kind != "black" or np.mean(luminance(to_linear(bg))[mask]) >= MIN_BG_LINEAR:
+            break
+    ambient = 0.55 if bg_kind == "night" else rng.uniform(0.7, 1.0)
+    blackness = opacity = 0.0
+    if plume_kind == "none":
+        img = bg
+    else:
+        if target is None:
+            target = rng.uniform(0.0, 0.98) if plume_kind == "black" else rng.uniform(0.15, 0.95)
+        k = solve_k(dens, mask, target)
+        img, T = composite(bg, dens, k, smoke_colour(rng, plume_kind, ambient, dens))
+        opacity = float(np.mean(1 - T[mask]))
+        if plume_kind == "black":
+            blackness = opacity
+    cam = int(rng.integers(1 << 30))
+    night = bg_kind == "night"
+    img = camera(np.random.default_rng(cam), img, night, noise_rng=rng)
+    ref = camera(np.random.default_rng(cam), scene, night, noise_rng=rng)
+    u8 = lambda a: (a * 255 + 0.5).astype(np.uint8)
+    return {"image": u8(img), "reference": u8(ref), "level": level_of(blackness),
+            "blackness": blackness, "opacity": opacity, "bg": bg_kind, "plume": plume_kind,
+            "shadow": bool(shadow)}

@@ -1,0 +1,115 @@
+"""Train the Ringelmann CNN on the rendered set and export TFLite (fp32, fp16, int8).
+
+Runs in its own venv (TensorFlow never goes on the board):
+    tools/smoke/make_venv.sh
+    nice -n 10 .venv-smoke/bin/python -m tools.smoke.train [--data var/smoke] [--epochs 14]
+
+Input: 64x64 RGB float32 in [0, 1] (a crop behind the exhaust). Output: softmax over levels 0-5.
+Targets are soft: a Gaussian (sigma 0.35 level) around 5 x blackness, so a plume of 38 %
+blackness teaches "mostly 2, some 1" -- the levels are ordered and neighbours share evidence.
+One thread, fixed seeds: the recipe is reproducible (TF's CPU kernels are deterministic with 1 thread).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+SOFT_SIGMA = 0.35
+
+
+def soft_targets(blackness):
+    t = (blackness * 5.0)[:, None]
+    k = np.arange(6, dtype=np.float32)[None, :]
+    p = np.exp(-0.5 * ((k - t) / SOFT_SIGMA) ** 2)
+    return (p / p.sum(1, keepdims=True)).astype(np.float32)
+
+
+def build_model(tf):
+    L = tf.keras.layers
+    inp = L.Input((64, 64, 3), name="crop")
+    x = inp
+    for f in (16, 32, 48):
+        x = L.Conv2D(f, 3, padding="same", use_bias=False)(x)
+        x = L.BatchNormalization()(x)
+        x = L.ReLU()(x)
+        x = L.Conv2D(f, 3, padding="same", use_bias=False)(x) if f == 48 else x
+        x = L.BatchNormalization()(x) if f == 48 else x
+        x = L.ReLU()(x) if f == 48 else x
+        x = L.MaxPooling2D()(x)
+    x = L.Conv2D(64, 3, padding="same", use_bias=False)(x)
+    x = L.BatchNormalization()(x)
+    x = L.ReLU()(x)
+    # mean and max pooling: the background's level (mean) and the plume's darkest evidence (max)
+    x = L.Concatenate()([L.GlobalAveragePooling2D()(x), L.GlobalMaxPooling2D()(x)])
+    x = L.Dense(48, activation="relu")(x)
+    out = L.Dense(6, activation="softmax", name="level")(x)
+    return tf.keras.Model(inp, out)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default="var/smoke")
+    ap.add_argument("--out", default="var/smoke")
+    ap.add_argument("--epochs", type=int, default=14)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args(argv)
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+    tf.config.threading.set_intra_op_parallelism_threads(a.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.keras.utils.set_random_seed(a.seed)
+
+    tr = np.load(os.path.join(a.data, "train.npz"))
+    ev = np.load(os.path.join(a.data, "eval.npz"))
+    x = tr["images"].astype(np.float32) / 255.0
+    y = soft_targets(tr["blackness"])
+    xv = ev["images"].astype(np.float32) / 255.0
+    yv = soft_targets(ev["blackness"])
+    print("train %d crops, eval %d crops (held-out backgrounds)" % (len(x), len(xv)), flush=True)
+
+    model = build_model(tf)
+    print("parameters: %d" % model.count_params(), flush=True)
+    steps = a.epochs * int(np.ceil(len(x) / a.batch))
+    lr = tf.keras.optimizers.schedules.CosineDecay(3e-3, steps, alpha=0.02)
+    model.compile(tf.keras.optimizers.Adam(lr), loss="categorical_crossentropy",
+                  metrics=[tf.keras.metrics.CategoricalAccuracy(name="acc")])
+    ds = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=a.seed)
+          .map(lambda i, t: (tf.image.random_flip_left_right(i), t)).batch(a.batch))
+    t0 = time.time()
+    model.fit(ds, epochs=a.epochs, validation_data=(xv, yv), verbose=2)
+    print("trained in %.0f s" % (time.time() - t0), flush=True)
+    os.makedirs(a.out, exist_ok=True)
+    model.save(os.path.join(a.out, "smoke.keras"))
+
+    def convert(kind):
+        conv = tf.lite.TFLiteConverter.from_keras_model(model)
+        if kind == "fp16":
+            conv.optimizations = [tf.lite.Optimize.DEFAULT]
+            conv.target_spec.supported_types = [tf.float16]
+        elif kind == "int8":  # full-integer weights and activations, float I/O, calibrated on training crops
+            conv.optimizations = [tf.lite.Optimize.DEFAULT]
+            rep = x[np.random.default_rng(0).choice(len(x), 400, replace=False)]
+            conv.representative_dataset = lambda: ([r[None]] for r in rep)
+            conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        data = conv.convert()
+        path = os.path.join(a.out, "smoke_ringelmann_%s.tflite" % kind)
+        with open(path, "wb") as f:
+            f.write(data)
+        print("exported %s (%.1f KiB)" % (path, len(data) / 1024), flush=True)
+
+    for kind in ("fp32", "fp16", "int8"):
+        t = time.time()
+        convert(kind)
+        print("  conversion %.1f s" % (time.time() - t))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
