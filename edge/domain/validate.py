@@ -207,10 +207,11 @@ def _table_rule(table_name, value):
     noun = NOUNS.get(table_name, "valid code")
     src = SOURCES.get(table_name, table_name)
     known = TABLES[table_name]
+    article = "an" if noun[0] in "aeio" else "a"   # "a use type code"
     if len(known) <= 8:
-        return "%r is not a %s (%s: %s)" % (value, noun, src, ", ".join(
+        return "%r is not %s %s (%s: %s)" % (value, article, noun, src, ", ".join(
             "%s=%s" % (c, known[c]) for c in sorted(known)))
-    return "%r is not a %s (%s)" % (value, noun, src)
+    return "%r is not %s %s (%s)" % (value, article, noun, src)
 
 
 def _field_problems(f, v, obj, platform, prefix):
