@@ -10,6 +10,7 @@ VECTOR = (b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;"
 seg = codec.unframe(VECTOR)
 assert len(seg) == 101, len(seg)
 assert codec.crc16(seg) == 0x1C80, hex(codec.crc16(seg))
+assert codec.crc16_bitwise(seg) == 0x1C80
 msg = codec.decode_all([VECTOR])[0]
 assert msg.get("QN") == "20160801085857223"
 assert msg.get("RtdInterval") == "30"

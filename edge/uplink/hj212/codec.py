@@ -56,8 +56,22 @@ class Hj212Error(ValueError):
 
 # ---------------------------------------------------------------- CRC and framing
 
-def crc16(data):
-    """HJ 212-2017 appendix A CRC of `data` (bytes) -> int."""
+def _crc_table():
+    # the 8 shift/XOR rounds of the appendix loop applied to every low byte, computed once
+    table = []
+    for i in range(256):
+        crc = i
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        table.append(crc)
+    return table
+
+
+_TABLE = _crc_table()
+
+
+def crc16_bitwise(data):
+    """HJ 212-2017 appendix A, as printed: the reference the table version is tested against."""
     crc = 0xFFFF
     for b in data:
         crc = (crc >> 8) ^ b
@@ -66,6 +80,17 @@ def crc16(data):
             crc >>= 1
             if carry:
                 crc ^= 0xA001
+    return crc
+
+
+def crc16(data):
+    """HJ 212-2017 appendix A CRC of `data` (bytes) -> int (table-driven, same result:
+    8 rounds of a 16-bit right shift move the high byte down and fold the low byte in)."""
+    crc = 0xFFFF
+    t = _TABLE
+    for b in data:
+        x = (crc >> 8) ^ b
+        crc = (x >> 8) ^ t[x & 0xFF]
     return crc
 
 

@@ -1,6 +1,6 @@
 """The Ningxia platform as an outbox destination (HJ 212 over TCP, `[uplink.hj212]`).
 
-Kinds: "access" -> CN 60001 (photos from Delivery.media), "video" -> CN 60002 (record = one
+Kinds: "access" -> CN 60001 (photos from Delivery.media), "camera" -> CN 60002 (record = one
 [[cameras]] entry, Yunnan 6.4 names + rtsp_url), "status" -> CN 60003 (record holds
 F_QYMJJKZT and F_SCQK). Any other kind has no Ningxia message: it is acknowledged as
 "not applicable" so it does not sit in this destination's queue forever.
@@ -103,7 +103,7 @@ class Hj212Destination:
         now14 = timeutil.now().strftime("%Y%m%d%H%M%S")
         if item.kind == "access":
             return messages.CN_ACCESS, messages.access_fields(item.record, item.media, self.place, self.s.photos)
-        if item.kind == "video":
+        if item.kind in ("camera", "video"):
             return messages.CN_VIDEO, messages.video_fields(item.record, now14)
         if item.kind == "status":
             r = item.record
