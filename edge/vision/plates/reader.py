@@ -1,0 +1,122 @@
+"""The plate-reading pipeline: frame -> list of reads.
+
+detect 4 corners -> perspective-rectify (single row 220x70, two-row 220x110 by aspect) ->
+cut the character band(s) -> CTC recognise -> colour vote -> national-format check.
+A read that breaks the format rules keeps its text, gets a low confidence and a `reason`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edge.vision.interpreter import load_model, models_dir as default_models_dir
+from edge.vision.plates import color as colormod
+from edge.vision.plates import formats, rectify
+from edge.vision.plates.detector import PlateDetector
+from edge.vision.plates.recognizer import PlateRecognizer, Read, load_dictionary
+
+FORMAT_PENALTY = 0.2   # confidence factor for a read that breaks the national formats
+
+
+def _color_code(name):
+    try:
+        from edge.domain.codes import plate_color_code
+    except ImportError:      # domain codes not present in a stripped build
+        return {"blue": "0", "yellow": "1", "white": "2", "black": "3", "green": "4",
+                "yellow_green": "6"}.get(name, "5")
+    try:
+        return plate_color_code(name)
+    except ValueError:
+        return plate_color_code("other")
+
+
+class PlateReader:
+    """Loads the detector and recogniser once; call `read(frame)` or `read_crop(img)`."""
+
+    def __init__(self, models_dir="", threads=1, delegate="", variant="fp32",
+                 det_variant=None, rec_variant=None, score_threshold=0.3, min_confidence=0.0):
+        d = Path(models_dir) if models_dir else default_models_dir()
+        det_v, rec_v = det_variant or variant, rec_variant or variant
+        self.detector = PlateDetector(load_model(d / ("plate_det_%s.tflite" % det_v), threads, delegate),
+                                      score_threshold=score_threshold)
+        self.recognizer = PlateRecognizer(load_model(d / ("plate_rec_%s.tflite" % rec_v), threads, delegate),
+                                          load_dictionary(d / "plate_rec_dict.txt"))
+        self.min_confidence = min_confidence
+
+    # -- recognition of one rectified plate ------------------------------------------------
+    def _read_single(self, plate):
+        first = self.recognizer(rectify.single_band(plate))
+        if formats.check(first.text).ok:
+            return first
+        # Re-read the same plate with a taller/wider band before giving up: detector corners
+        # are sometimes a few pixels inside the plate and clip the province character.
+        best = first
+        for band in (plate[8:62, 0:220], plate[10:60, 4:216], plate):
+            r = self.recognizer(band)
+            if formats.check(r.text).ok and (not formats.check(best.text).ok or r.confidence > best.confidence):
+                best = r
+        return best
+
+    def _read_two_row(self, frame, corners):
+        plate = rectify.warp(frame, corners, (rectify.W2, rectify.H2))
+        top_band, bottom_band = rectify.two_row_bands(plate)
+        top = self.recognizer(top_band)
+        bottom = self.recognizer(bottom_band)
+        return plate, Read(top.text + bottom.text, top.char_probs + bottom.char_probs)
+
+    def _read_as(self, frame, corners, two_row):
+        if two_row:
+            return self._read_two_row(frame, corners)
+        plate = rectify.warp(frame, corners, (rectify.W, rectify.H))
+        return plate, self._read_single(plate)
+
+    def read_plate(self, frame, corners, det_score=1.0, box=None, two_row=None):
+        """One read dict for the plate with `corners` (TL, TR, BR, BL) in `frame`."""
+        corners = np.asarray(corners, np.float32)
+        if two_row is not None:
+            plate, rd = self._read_as(frame, corners, two_row)
+        else:
+            a = rectify.aspect(corners)
+            two_row = a < rectify.TWO_ROW_SURE_ASPECT
+            plate, rd = self._read_as(frame, corners, two_row)
+            if (rectify.TWO_ROW_SURE_ASPECT <= a < rectify.SINGLE_ROW_SURE_ASPECT
+                    and (not formats.check(rd.text).ok or rd.confidence < 0.5)):
+                # ambiguous shape: read it the other way too and keep the better read
+                plate2, rd2 = self._read_as(frame, corners, not two_row)
+                if (formats.check(rd2.text).ok, rd2.confidence) > (formats.check(rd.text).ok, rd.confidence):
+                    plate, rd, two_row = plate2, rd2, not two_row
+        color, color_conf = colormod.classify(plate)
+        chk = formats.check(rd.text)
+        conf = rd.confidence * min(1.0, det_score)
+        reason = ""
+        if not chk.ok:
+            conf *= FORMAT_PENALTY
+            reason = chk.reason
+        elif not formats.colour_fits(chk.kind, color):
+            reason = "colour %s is unusual for a %s plate" % (color, chk.kind)
+        if box is None:
+            box = (float(corners[:, 0].min()), float(corners[:, 1].min()),
+                   float(corners[:, 0].max()), float(corners[:, 1].max()))
+        return {
+            "plate": rd.text, "color": color, "color_code": _color_code(color),
+            "color_confidence": round(color_conf, 3),
+            "confidence": round(float(conf), 4), "kind": chk.kind, "valid": chk.ok,
+            "reason": reason, "rows": 2 if two_row else 1,
+            "box": [int(round(v)) for v in box],
+            "corners": [[round(float(x), 1), round(float(y), 1)] for x, y in corners],
+        }
+
+    # -- public API ------------------------------------------------------------------------
+    def read(self, frame):
+        """Reads for every plate detected in a BGR frame, best detection first."""
+        out = []
+        for det in self.detector(frame):
+            r = self.read_plate(frame, det.corners, det.score, det.box)
+            if r["plate"] and r["confidence"] >= self.min_confidence:
+                out.append(r)
+        return out
+
+    def read_crop(self, img, two_row=None):
+        """Read an image that already is one plate (tight crop, whole image = plate)."""
+        return self.read_plate(img, rectify.crop_corners(img), 1.0, two_row=two_row)

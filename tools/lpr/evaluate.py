@@ -1,0 +1,116 @@
+"""Accuracy of the plate reader on the real development set (measure only, never train).
+
+    .venv/bin/python -m tools.lpr.evaluate [--data ../shared/data/plates] [--variant fp32]
+        [--det-variant V] [--rec-variant V] [--threads 1] [--show-errors]
+
+Scenes: full-plate exact = the best-scoring read equals the label (and detection rate).
+Crops: the whole image is the plate. Figures per colour and per province.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "plates"
+
+
+def load_labels(path):
+    with open(path, encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def imread(path):
+    return cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
+
+
+class Tally:
+    def __init__(self):
+        self.n = defaultdict(int)
+        self.ok = defaultdict(int)
+
+    def add(self, keys, good):
+        for k in keys:
+            self.n[k] += 1
+            self.ok[k] += int(good)
+
+    def line(self, key):
+        n = self.n.get(key, 0)
+        return "%d/%d = %.1f%%" % (self.ok.get(key, 0), n, 100.0 * self.ok.get(key, 0) / n) if n else "-"
+
+    def table(self, title):
+        rows = [title]
+        rows.append("  all            %s" % self.line("all"))
+        for k in sorted(k for k in self.n if k.startswith("colour:")):
+            rows.append("  %-14s %s" % (k, self.line(k)))
+        for k in sorted((k for k in self.n if k.startswith("province:")), key=lambda k: -self.n[k]):
+            rows.append("  %-14s %s" % (k, self.line(k)))
+        return "\n".join(rows)
+
+    def rate(self, key="all"):
+        return self.ok.get(key, 0) / max(1, self.n.get(key, 0))
+
+
+def keys_for(label, colour):
+    return ["all", "colour:" + colour, "province:" + label[0]]
+
+
+def eval_scenes(read_fn, data, show=False, colour_tally=None):
+    t = Tally()
+    for row in load_labels(data / "scenes" / "labels.tsv"):
+        img = imread(data / "scenes" / row["file"])
+        reads = read_fn(img)
+        got = reads[0]["plate"] if reads else ""
+        t.add(keys_for(row["plate"], row["color"]), got == row["plate"])
+        if colour_tally is not None and reads:
+            colour_tally.add(["all", "colour:" + row["color"]], reads[0]["color"] == row["color"])
+        if show and got != row["plate"]:
+            print("   scene %s: want %s got %s" % (row["file"], row["plate"], [r["plate"] for r in reads]))
+    return t
+
+
+def eval_crops(read_fn, data, show=False, colour_tally=None):
+    t = Tally()
+    for row in load_labels(data / "crops" / "labels.tsv"):
+        img = imread(data / "crops" / row["file"])
+        r = read_fn(img)
+        t.add(keys_for(row["plate"], row["color"]), r["plate"] == row["plate"])
+        if colour_tally is not None:
+            colour_tally.add(["all", "colour:" + row["color"]], r["color"] == row["color"])
+        if show and r["plate"] != row["plate"]:
+            print("   crop %s: want %s got %s (%.3f %s)" % (row["file"], row["plate"], r["plate"], r["confidence"], r["reason"]))
+    return t
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(DEFAULT_DATA))
+    ap.add_argument("--models", default="")
+    ap.add_argument("--variant", default="fp32")
+    ap.add_argument("--det-variant")
+    ap.add_argument("--rec-variant")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--show-errors", action="store_true")
+    a = ap.parse_args(argv)
+    from edge.vision.plates import PlateReader
+    reader = PlateReader(a.models, threads=a.threads, variant=a.variant,
+                         det_variant=a.det_variant, rec_variant=a.rec_variant)
+    data = Path(a.data)
+    ct_s, ct_c = Tally(), Tally()
+    s = eval_scenes(reader.read, data, a.show_errors, ct_s)
+    c = eval_crops(reader.read_crop, data, a.show_errors, ct_c)
+    print(s.table("scenes full-plate exact (%s)" % (a.rec_variant or a.variant)))
+    print(c.table("crops exact"))
+    print(ct_s.table("scene colour correct"))
+    print(ct_c.table("crop colour correct"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
