@@ -18,8 +18,8 @@ Faults, from Python (`platform.inject("500", count=3)`) or over HTTP
 (`POST /_sim/faults {"mode": "500", "count": 3, "endpoint": "access"}`), each consumed by one
 request (endpoint omitted: any request except init-auth):
     500            HTTP 500 with an HTML body
-    timeout        answer only after `slow_s` seconds (the request IS processed: retries
-                   then show up as duplicate recordIds, as with a real slow platform)
+    timeout        process the request, answer only after `slow_s` seconds (a client that
+                   gave up and retried shows up as a duplicate recordId, as on a slow platform)
     garbage        HTTP 200 with a body that is not JSON
     bad_signature  code 500 "✘ 验签失败！签名不匹配！…" (the spec's own example)
     reject         code 400 "参数校验失败: …" (the data is refused)
@@ -87,6 +87,9 @@ IMAGE_FIELDS = {"vehicle": ("carImg1", "carImg2"), "machinery": ("machineryImg1"
                 "access": ("carHeadImg", "carImg")}
 KIND_OF = {"enterprise": "enterprise", "camera": "camera", "vehicle": "vehicle", "machinery": "machinery",
            "access": "access", "exceed_verification": "exceed-verification"}
+
+
+PLATFORM = web.AppKey("platform", object)
 
 
 class Reject(Exception):
@@ -235,7 +238,7 @@ class Platform:
                 "confirmedAlarms": len(self.confirmed_alarms),
                 "faultsPending": [dict(f) for f in self.faults],
                 "faultsFired": dict(self.faults_fired),
-                "rejected": sum(1 for r in self.requests if r["verdict"] not in ("ok",))}
+                "notOk": sum(1 for r in self.requests if not r["verdict"].startswith("ok"))}
 
     # ------------------------------------------------------------ request handling
 
@@ -269,12 +272,14 @@ class Platform:
             code, msg = {"bad_signature": (500, SIGNATURE_FAILED), "reject": (400, "参数校验失败: 模拟拒收"),
                          "auth": (401, "token无效或已过期"), "duplicate": (500, "记录已存在")}[fault]
             return web.json_response({"code": code, "message": msg, "aesKey": None, "data": None})
-        if fault == "timeout":
-            await asyncio.sleep(self.slow_s)
         body = await request.read()
         if name == "init_auth":
             return self._init_auth(request, body)
-        return self._sealed(name, request, body)
+        answer = self._sealed(name, request, body)
+        if fault == "timeout":  # processed, but the answer comes too late: the client's retry is a duplicate
+            self.requests[-1]["verdict"] += " (answered late)"
+            await asyncio.sleep(self.slow_s)
+        return answer
 
     def _answer(self, code, message, data=None, client_pub=None):
         if data is not None and client_pub is not None:
@@ -477,7 +482,7 @@ class Platform:
 
 def create_app(platform: Platform, base_path: str = BASE_PATH, paths: dict | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
-    app["platform"] = platform
+    app[PLATFORM] = platform
     for name, path in endpoints.paths(paths).items():
         async def handler(request, name=name):
             return await platform.handle(name, request)

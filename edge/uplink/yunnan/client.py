@@ -201,7 +201,8 @@ class YunnanClient:
         """One HTTP POST; → the platform's JSON answer (any code). Raises TransportError."""
         sess = await self.session()
         try:
-            async with sess.post(self.url(name), data=body, headers=headers) as resp:
+            async with sess.post(self.url(name), data=body, headers=headers,
+                                 timeout=aiohttp.ClientTimeout(total=self.timeout_s)) as resp:
                 raw = await resp.read()
                 status = resp.status
         except asyncio.TimeoutError:
@@ -264,7 +265,11 @@ class YunnanClient:
 
         async def once():
             answer = await self._post_once("init_auth", body, headers)
-            self._check_code("init_auth", answer)
+            try:
+                self._check_code("init_auth", answer)
+            except PlatformError as e:
+                e.transient = False  # a deliberate refusal (e.g. registered already): retrying won't help
+                raise
             return answer
 
         answer = await self._with_retries("init_auth", once)

@@ -4,7 +4,8 @@ enterpriseId/enterpriseName come from `[site]`, the other 6.3 fields from `[ente
 (spec names). Each `[[cameras]]` entry becomes one 6.4 body: cameraId = enterprise id +
 entrance id + 2-digit cameraSeq (edge.domain.ids.camera_id), entranceId/gateId from `[site]`
 (every camera configured on a lane board belongs to that lane's gate); `cameraSeq` and
-`rtsp_url` are ours and are not sent. Empty optional strings (industryBranch) are left out.
+`rtsp_url` are ours and are not sent; `status` (required by 6.4, not in [[cameras]]) is
+"1" (in service) for every configured camera. Empty optional strings (industryBranch) are left out.
 """
 from __future__ import annotations
 
@@ -39,5 +40,6 @@ def camera_payloads(config) -> list[dict]:
         body = {"cameraId": cid, "enterpriseId": config.site.enterprise_id,
                 "entranceId": config.site.entrance_id, "gateId": config.site.gate_id}
         body.update({k: v for k, v in c.items() if k not in _NOT_SENT})
+        body.setdefault("status", "1")  # 6.4 status is required; a configured camera is in service
         out.append(body)
     return out

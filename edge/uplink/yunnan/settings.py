@@ -43,7 +43,3 @@ class YunnanSettings:
     pull_start: str = setting("2000-01-01", doc="vehicleTimestamp/strategyTimestamp/alarmTimestamp of the very first pull\n"
                                                 "(later pulls resume from the persisted date).",
                               pattern=r"\d{4}-\d{2}-\d{2}", rule="YYYY-MM-DD")
-    heartbeat_interval_s: float = setting(900.0, doc="Heartbeat period (spec 6.5: 15 min advised, at most 30).",
-                                          min=10, max=1800)
-    sync_interval_s: float = setting(600.0, doc="How often the lane pulls exceed vehicles, strategies and alarms.",
-                                     min=10, max=86400)
