@@ -163,7 +163,9 @@ async def _main(args):
         for m in sim.messages[seen:]:
             d = m.as_dict()
             for k, v in d.items():
-                if len(v) > 80:
+                if k in ("PW", "F_PSD"):
+                    d[k] = "***"
+                elif len(v) > 80:
                     d[k] = v[:40] + "...(%d chars)" % len(v)
             print(json.dumps({"packets": m.packets, "fields": d}, ensure_ascii=False), flush=True)
         seen = len(sim.messages)

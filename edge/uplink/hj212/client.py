@@ -19,6 +19,7 @@ from edge.uplink.base import TransientError
 from edge.uplink.hj212 import codec
 
 log = logging.getLogger(__name__)
+MIN_RATE = 16384   # bytes/s we still accept from a bad cellular link before calling it a timeout
 
 
 class Hj212Client:
@@ -102,14 +103,13 @@ class Hj212Client:
                 if not fut.done():
                     fut.set_exception(ConnectionError(why))
 
-    async def _send_and_wait(self, packets, fut):
+    async def _send(self, packets):
         w = self._writer
         for i, p in enumerate(packets):
             w.write(p)
             if i % 64 == 63:
                 await w.drain()
         await w.drain()
-        return await fut
 
     async def request(self, packets, qn):
         """Send one message's packets; return the platform's answer (codec.Message) or raise
@@ -126,8 +126,12 @@ class Hj212Client:
                     continue
                 fut = asyncio.get_running_loop().create_future()
                 self._waiters[qn] = fut
+                size = sum(len(p) for p in packets)
                 try:
-                    return await asyncio.wait_for(self._send_and_wait(packets, fut), self.timeout_s)
+                    # sending a photo over a slow link may take a while: allow MIN_RATE for it,
+                    # then timeout_s for the answer
+                    await asyncio.wait_for(self._send(packets), self.timeout_s + size / MIN_RATE)
+                    return await asyncio.wait_for(fut, self.timeout_s)
                 except asyncio.TimeoutError:
                     self.stats["timeouts"] += 1
                     last = "no answer to QN=%s within %g s" % (qn, self.timeout_s)

@@ -8,11 +8,12 @@ from edge.settings import section, setting
 class Hj212Settings:
     host: str = setting(doc="Platform host name or IP.", example="127.0.0.1")
     port: int = setting(doc="Platform TCP port.", example=8712, min=1, max=65535)
-    mn: str = setting(doc="MN: the device's unique code assigned by the platform (≤24 characters).",
-                      example="010000A8900016F000169DC0", pattern=r"[0-9A-Za-z]{1,24}",
+    mn: str = setting(doc="MN: for Ningxia the enterprise's unified social credit code (guide 7.3); "
+                          "HJ 212 allows up to 24 letters or digits.",
+                      example="91640100MA76XYZ12X", pattern=r"[0-9A-Za-z]{1,24}",
                       rule="1–24 letters or digits")
-    pw: str = setting("123456", doc="PW access password (6 characters).", pattern=r"\S{6}",
-                      rule="exactly 6 characters", secret=True)
+    pw: str = setting("123456", doc="PW access password (6 characters).", pattern=r"[^\s;,&]{6}",
+                      rule="exactly 6 characters, none of ; , & or blanks (HJ 212 separators)", secret=True)
     st: str = setting("31", doc="ST system code.", pattern=r"\d{2}", rule="2 digits")
     edition: Literal["2017", "2025"] = setting("2017", doc="HJ 212 edition (Flag version bits). The Ningxia guide names 2017.")
     timeout_s: float = setting(10.0, doc="Seconds to wait for the platform's answer.", min=1, max=300)
