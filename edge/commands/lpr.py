@@ -1,0 +1,95 @@
+"""edge lpr [--crop] [--json] [--threads N] [--variant fp32|fp16] IMAGE...
+
+Reads licence plates in photos with the board's TFLite models. Full scenes by default (detect,
+rectify, recognise); --crop for images that already are one plate. A file that cannot be read
+is reported by name and the others are still processed; the exit status is then 1.
+"""
+import json
+import os
+import sys
+
+
+def add_arguments(p):
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG/PNG/BMP)")
+    p.add_argument("--crop", action="store_true", help="each image already is one plate")
+    p.add_argument("--json", action="store_true",
+                   help='one JSON object per plate: {"file","plate","color","confidence","box",...}')
+    p.add_argument("--threads", type=int, default=0, help="interpreter threads (default: config/board, else 1)")
+    p.add_argument("--variant", choices=("fp32", "fp16"), help="model precision (default: config, else fp32)")
+    p.add_argument("--models", help="models directory (default: config, else the installed models/)")
+    p.add_argument("--min-confidence", type=float, help="hide reads below this confidence")
+
+
+def _settings(args, ctx):
+    """Vision settings and board threads when a config is reachable; a technician's laptop
+    without /etc/edge/edge.toml still gets defaults."""
+    from edge.errors import EdgeError
+    threads, delegate, vision = 1, "", None
+    if args.config or os.environ.get("EDGE_CONFIG") or os.path.exists("/etc/edge/edge.toml"):
+        try:
+            vision = ctx.config.vision
+            inf = ctx.board.inference
+            threads, delegate = vision.threads or inf.threads, inf.delegate
+        except EdgeError:
+            if args.config:
+                raise
+    return vision, threads, delegate
+
+
+def _plain(path, reads, crop):
+    if not reads:
+        print("%s: no plate found" % path)
+        return
+    for r in reads:
+        extra = ""
+        if r["reason"]:
+            extra = "  (!) " + r["reason"]
+        where = "" if crop else "  at %d,%d-%d,%d" % tuple(r["box"])
+        print("%s: %s  %s (code %s)  confidence %.2f%s%s" % (
+            path, r["plate"] or "?", r["color"], r["color_code"], r["confidence"], where, extra))
+
+
+def run(args, ctx):
+    from edge.errors import EdgeError
+    vision, threads, delegate = _settings(args, ctx)
+    threads = args.threads or threads
+    variant = args.variant or (vision.plate_variant if vision else "fp32")
+    models = args.models or (vision.models_dir if vision else "")
+    min_conf = args.min_confidence if args.min_confidence is not None else (
+        vision.plate_min_confidence if vision else 0.0)
+    det_thr = vision.plate_detect_threshold if vision else 0.3
+
+    import cv2
+    import numpy as np
+    from edge.vision.plates import PlateReader
+    reader = PlateReader(models, threads=threads, delegate=delegate, variant=variant,
+                         score_threshold=det_thr, min_confidence=min_conf)
+    failed = 0
+    for path in args.images:
+        try:
+            data = np.fromfile(path, np.uint8)
+        except OSError as e:
+            print("edge lpr: %s: cannot read file (%s)" % (path, e.strerror or e), file=sys.stderr)
+            failed += 1
+            continue
+        img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+        if img is None:
+            print("edge lpr: %s: not an image (JPEG/PNG/BMP expected)" % path, file=sys.stderr)
+            failed += 1
+            continue
+        if args.crop:
+            r = reader.read_crop(img)
+            reads = [r] if r["plate"] and r["confidence"] >= min_conf else []
+        else:
+            reads = reader.read(img)
+        if args.json:
+            for r in reads:
+                print(json.dumps(dict({"file": path}, **r), ensure_ascii=False))
+        else:
+            _plain(path, reads, args.crop)
+        sys.stdout.flush()
+    if failed:
+        if failed == len(args.images):
+            raise EdgeError("no image could be read (%d file%s)" % (failed, "s" if failed > 1 else ""))
+        return 1
+    return 0
