@@ -60,3 +60,77 @@ async def wait_until(pred, timeout=20.0, step=0.01):
         if loop.time() > end:
             raise AssertionError("condition not met in %s s" % timeout)
         await asyncio.sleep(step)
+
+
+class HttpPlatform:
+    """A tiny real HTTP platform on 127.0.0.1 (aiohttp): logs every record id it accepted, in
+    order; `down` answers 503; not started = connection refused."""
+
+    def __init__(self):
+        from aiohttp import web
+        self.web = web
+        self.received: list[str] = []
+        self.down = False
+        self.runner = None
+        self.port = None
+
+    def app(self):
+        web = self.web
+
+        async def access(request):
+            body = await request.json()
+            if self.down:
+                return web.json_response({"code": 503, "message": "maintenance"}, status=503)
+            if not body.get("photos"):
+                return web.json_response({"code": 400, "message": "carImg: required"}, status=400)
+            self.received.append(body["recordId"])
+            return web.json_response({"code": 200, "message": "ok"})
+
+        app = web.Application(client_max_size=8 << 20)
+        app.router.add_post("/access", access)
+        return app
+
+    async def start(self, port=0):
+        self.runner = self.web.AppRunner(self.app())
+        await self.runner.setup()
+        site = self.web.TCPSite(self.runner, "127.0.0.1", port)
+        await site.start()
+        self.port = self.runner.addresses[0][1]
+
+    async def stop(self):
+        if self.runner:
+            await self.runner.cleanup()
+            self.runner = None
+
+
+class HttpDestination:
+    """Destination speaking to HttpPlatform over real HTTP."""
+
+    def __init__(self, url, name="yunnan"):
+        import aiohttp
+        self.aiohttp = aiohttp
+        self.url = url
+        self.name = name
+        self.session = None
+
+    async def deliver(self, item: Delivery) -> str:
+        import base64
+        aiohttp = self.aiohttp
+        if self.session is None:
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
+        payload = {"recordId": item.record_id, "record": item.record,
+                   "photos": {k: base64.b64encode(v).decode() for k, v in item.media.items()}}
+        try:
+            async with self.session.post(self.url, json=payload) as r:
+                answer = await r.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+            raise TransientError("%s: %s" % (type(e).__name__, e)) from None
+        if r.status == 200:
+            return answer["message"]
+        if 400 <= r.status < 500:
+            raise PermanentError(answer.get("message", str(r.status)))
+        raise TransientError("HTTP %d" % r.status)
+
+    async def close(self):
+        if self.session:
+            await self.session.close()
