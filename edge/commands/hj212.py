@@ -7,7 +7,7 @@ required) are filled in when absent; MN comes from the config's [uplink.hj212] w
 is given, else the JSON must hold it.
 decode: reads packets from stdin (a byte stream; anything between packets is skipped),
 checks length and CRC, reassembles split messages and prints one JSON object per message:
-{"fields": {...}, "packets": N, "crc": "ok"}. A bad packet is an error (exit 2).
+{"fields": {...}, "packets": N, "crc": "ok", "edition": "2017"|"2025"|null (from the Flag)}. A bad packet is an error (exit 2).
 """
 import json
 import sys
@@ -91,7 +91,9 @@ def _decode(args, ctx):
         except codec.Hj212Error as e:
             raise EdgeError("packet %d: %s" % (n, e)) from None
         if msg is not None:
-            print(json.dumps({"fields": msg.as_dict(), "packets": msg.packets, "crc": "ok"}, ensure_ascii=False),
+            ed = edition.edition_of(int(msg.get("Flag", "0")))
+            print(json.dumps({"fields": msg.as_dict(), "packets": msg.packets, "crc": "ok", "edition": ed},
+                             ensure_ascii=False),
                   flush=True)
     if splitter.buf.strip():
         raise EdgeError("input ends inside a packet (%d bytes left over)" % len(splitter.buf))

@@ -187,3 +187,31 @@ edition = "2025"
         assert d.header("60001", "20260101080000123")[-1] == ("Flag", "9")
     finally:
         await d.close()
+
+
+async def test_client_ignores_garbage_and_foreign_packets_and_matches_by_qn():
+    """A platform that sends noise, a bad-CRC packet and an answer to another QN before ours."""
+    qn = "20260101080000123"
+    other = codec.encode([("QN", "20260101080000999"), ("ST", "91"), ("CN", "9014"), ("MN", "M"), ("Flag", "4"),
+                          ("ExeRtn", "3")])[0]
+    ours = codec.encode([("QN", qn), ("ST", "91"), ("CN", "9014"), ("MN", "M"), ("Flag", "4"), ("ExeRtn", "1"),
+                         ("Note", "x" * 300)], max_segment=100)
+    assert len(ours) > 1   # the answer itself arrives split: the client reassembles it
+
+    async def platform(reader, writer):
+        await reader.readuntil(b"\r\n")
+        writer.write(b"\x00\xffjunk##00zz" + other[:-6] + b"FFFF\r\n" + other + b"".join(ours))
+        await writer.drain()
+
+    server = await asyncio.start_server(platform, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = Hj212Client("127.0.0.1", port, timeout_s=5, resend=0)
+    try:
+        req = codec.encode([("QN", qn), ("ST", "31"), ("CN", "60003"), ("MN", "M"), ("Flag", "5")])
+        answer = await client.request(req, qn)
+        assert answer.get("ExeRtn") == "1" and answer.packets == len(ours)
+        assert client.stats["bad_packets"] == 1 and client.stats["unmatched"] == 1
+    finally:
+        await client.close()
+        server.close()
+        await server.wait_closed()

@@ -29,14 +29,14 @@ class Hj212Client:
         self.port = port
         self.timeout_s = timeout_s
         self.resend = resend
-        self.backoff_min_s = backoff_min_s
         self.backoff_max_s = backoff_max_s
+        self.backoff_min_s = min(backoff_min_s, backoff_max_s)
         self.connect_timeout_s = connect_timeout_s or timeout_s
         self._writer = None
         self._read_task = None
         self._waiters: dict[str, asyncio.Future] = {}
         self._lock = asyncio.Lock()
-        self._backoff = backoff_min_s
+        self._backoff = self.backoff_min_s
         self._next_connect = 0.0
         self.stats = {"connects": 0, "connect_failures": 0, "resends": 0, "timeouts": 0,
                       "bad_packets": 0, "unmatched": 0}
