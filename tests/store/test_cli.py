@@ -1,0 +1,94 @@
+"""The CLI verbs: edge record demo, edge outbox stats | list | retry | show (real processes)."""
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from edge.domain import validate
+from edge.store.outbox import Outbox, REJECTED
+
+CONFIG = """
+[site]
+enterprise_id = "91530100MA6K5XYZ1P001V"
+enterprise_name = "云南示例钢铁有限公司"
+entrance_id = "A"
+gate_id = "A01"
+[paths]
+state_dir = "{state}"
+[uplink]
+destinations = ["yunnan"]
+[uplink.yunnan]
+base_url = "http://127.0.0.1:9/x"
+"""
+
+
+@pytest.fixture
+def conf(tmp_path):
+    p = tmp_path / "edge.toml"
+    p.write_text(CONFIG.format(state=tmp_path / "state"), encoding="utf-8")
+    return p
+
+
+def edge(conf, *args, check=True):
+    r = subprocess.run([sys.executable, "-m", "edge", *args, "--config", str(conf)],
+                       capture_output=True, text=True, timeout=60)
+    if check:
+        assert r.returncode == 0, r.stderr
+    return r
+
+
+def test_record_demo_makes_valid_durable_records_with_stamped_photos(conf, tmp_path):
+    out = edge(conf, "record", "demo", "--count", "3", "--seed", "7").stdout.split()
+    assert len(out) == 3 and len(set(out)) == 3
+    box = Outbox(tmp_path / "state", ["yunnan"])
+    for rid in out:
+        got = box.get(rid)
+        assert validate.validate("access", got["record"]) == []
+        assert got["deliveries"][0]["state"] == "pending"
+        photos = box.load_media(rid)
+        assert set(photos) == {"carHeadImg", "carImg"}
+        assert Image.open(io.BytesIO(photos["carImg"])).format == "JPEG"
+    assert box.seq() == 3
+    box.close()
+    # the sequence continues after a restart
+    more = edge(conf, "record", "demo", "--count", "1").stdout.split()
+    assert more[0].endswith("00004")
+
+
+def test_outbox_list_stats_retry(conf, tmp_path):
+    ids = edge(conf, "record", "demo", "--count", "2").stdout.split()
+    assert edge(conf, "outbox", "list", "--pending").stdout.split() == ids
+    rows = [json.loads(line) for line in edge(conf, "outbox", "list", "--pending", "--json").stdout.splitlines()]
+    assert [r["record_id"] for r in rows] == ids and rows[0]["state"] == "pending"
+    # one is refused by the platform
+    box = Outbox(tmp_path / "state", ["yunnan"])
+    claimed = {c.record_id: c for c in box.claim("yunnan", 10)}
+    box.mark_rejected(claimed[ids[0]].id, "platform code 400: vin 格式错误")
+    box.release([claimed[ids[1]].id])
+    box.close()
+    assert edge(conf, "outbox", "list", "--pending").stdout.split() == [ids[1]]
+    assert edge(conf, "outbox", "list", "--rejected").stdout.split() == [ids[0]]
+    st = json.loads(edge(conf, "outbox", "stats", "--json", "--days", "2").stdout)
+    today = st["days"][0]
+    assert (today["generated"], today["rejected"], today["pending"], today["uploaded"]) == (2, 1, 1, 0)
+    assert len(st["days"]) == 2 and st["totals"]["yunnan"]["rate"] == 0.0
+    table = edge(conf, "outbox", "stats").stdout
+    assert "generated" in table and "yunnan" in table
+    shown = json.loads(edge(conf, "outbox", "show", ids[0]).stdout)
+    assert shown["deliveries"][0]["reason"] == "platform code 400: vin 格式错误"
+    assert shown["media"] == {"carHeadImg": "ok", "carImg": "ok"}
+    assert "1 deliveries due again" in edge(conf, "outbox", "retry", ids[0]).stdout
+    assert edge(conf, "outbox", "list", "--pending").stdout.split() == ids
+    assert "0 deliveries" in edge(conf, "outbox", "retry", "--all-rejected").stdout
+
+
+def test_outbox_cli_errors_are_one_line(conf):
+    r = edge(conf, "outbox", "retry", check=False)
+    assert r.returncode == 2 and "record id or --all-rejected" in r.stderr and "Traceback" not in r.stderr
+    r = edge(conf, "outbox", "retry", "NOPE", check=False)
+    assert r.returncode == 2 and "no record NOPE" in r.stderr
+    r = edge(conf, "record", "demo", "--count", "0", check=False)
+    assert r.returncode == 2 and "--count" in r.stderr
