@@ -30,9 +30,10 @@ def other_key():
 
 
 class SimServer:
-    def __init__(self, platform, paths=None):
+    def __init__(self, platform, paths=None, ssl_context=None):
         self.platform = platform
         self.paths = paths
+        self.ssl_context = ssl_context
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.runner = None
@@ -41,7 +42,7 @@ class SimServer:
         self.thread.start()
         fut = asyncio.run_coroutine_threadsafe(self._start(), self.loop)
         self.port = fut.result(10)
-        self.root = "http://127.0.0.1:%d" % self.port
+        self.root = "%s://127.0.0.1:%d" % ("https" if self.ssl_context else "http", self.port)
         self.base_url = self.root + yunnan_sim.BASE_PATH
         return self
 
@@ -49,7 +50,7 @@ class SimServer:
         self.runner = web.AppRunner(yunnan_sim.create_app(self.platform, paths=self.paths), access_log=None,
                                     shutdown_timeout=0.5)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = web.TCPSite(self.runner, "127.0.0.1", 0, ssl_context=self.ssl_context)
         await site.start()
         return self.runner.addresses[0][1]
 
@@ -63,10 +64,10 @@ class SimServer:
 def make_sim(platform_key):
     servers = []
 
-    def make(paths=None, **kw):
+    def make(paths=None, ssl_context=None, **kw):
         kw.setdefault("key", platform_key)
         kw.setdefault("slow_s", 1.0)
-        s = SimServer(yunnan_sim.Platform(**kw), paths).start()
+        s = SimServer(yunnan_sim.Platform(**kw), paths, ssl_context).start()
         servers.append(s)
         return s
     yield make
