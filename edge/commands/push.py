@@ -1,8 +1,9 @@
-"""edge push enterprise | cameras | vehicles | machinery
+"""edge push enterprise | cameras | vehicles | machinery | exceed-verification FILE
 
 enterprise (6.3) and cameras (6.4) come from the config; vehicles (6.11) and machinery (6.12)
 from the local ledger (`edge ledger import`). Ledger entries are sent when pending (new or
-changed since their last upload) or all of them with --all. Each body is validated first;
+changed since their last upload) or all of them with --all. exceed-verification (6.14)
+uploads the verification results in FILE (JSON object or list, 6.14 field names). Each body is validated first;
 exit 1 if any entry failed (each printed with the platform's reason), 0 when all went up.
 """
 import sys
@@ -10,11 +11,12 @@ import sys
 from edge.commands._yunnan import run_client
 from edge.errors import ValidationError
 
-WHAT = ("enterprise", "cameras", "vehicles", "machinery")
+WHAT = ("enterprise", "cameras", "vehicles", "machinery", "exceed-verification")
 
 
 def add_arguments(p):
     p.add_argument("what", choices=WHAT)
+    p.add_argument("file", nargs="?", help="exceed-verification: JSON file of 6.14 records")
     p.add_argument("--all", action="store_true", help="vehicles/machinery: upload every entry, not only pending ones")
 
 
@@ -29,6 +31,8 @@ def run(args, ctx):
     from edge.uplink.yunnan import payloads
     from edge.uplink.yunnan.client import PlatformError
     config = ctx.config
+    if args.what == "exceed-verification":
+        return _push_verification(args, config)
     if args.what in ("enterprise", "cameras"):
         if args.what == "enterprise":
             bodies = [("enterprise", payloads.enterprise_payload(config))]
@@ -83,3 +87,27 @@ def run(args, ctx):
         ledger.close()
     print("%s: %d uploaded, %d refused" % (kind, ok, failed))
     return 1 if failed else 0
+
+
+def _push_verification(args, config):
+    from pathlib import Path
+
+    from edge.errors import EdgeError
+    from edge.store.ledger import read_rows
+    if not args.file or not Path(args.file).is_file():
+        raise EdgeError("exceed-verification needs a JSON FILE of 6.14 records")
+    rows = read_rows(args.file)
+    problems = []
+    for n, row in enumerate(rows, 1):
+        from edge.domain.validate import validate
+        problems += [("row %d %s" % (n, f), rule) for f, rule in validate("exceed-verification", row)]
+    if problems:
+        raise ValidationError(problems, "exceed verification file")
+
+    async def go(client):
+        for row in rows:
+            await client.upload_exceed_verification(row)
+        return len(rows)
+
+    print("exceed verifications: %d uploaded" % run_client(config, go))
+    return 0

@@ -1,0 +1,59 @@
+"""Settings checks, the 6.14 verification push, and the lane's site duties."""
+import json
+
+import pytest
+
+from edge.cli import main
+from edge.config import load_config
+from edge.domain.examples import example
+from edge.errors import ValidationError
+from edge.uplink.yunnan.duties import YunnanDuties
+from tests.uplink_yunnan.conftest import ENTERPRISE_ID
+from tests.uplink_yunnan.helpers import write_config
+
+
+def test_unknown_endpoint_override_is_a_config_error(tmp_path):
+    cfg = write_config(tmp_path, "http://127.0.0.1:9/x", 'paths = { vehicles = "/carDate", access = "noslash" }')
+    with pytest.raises(ValidationError) as e:
+        load_config(cfg)
+    assert any(f == "uplink.yunnan.paths" and "unknown endpoint vehicles" in r for f, r in e.value.problems)
+
+
+def _setup(sim, tmp_path, capsys):
+    cfg = write_config(tmp_path, sim.base_url)
+    assert main(["keys", "generate", "--config", cfg]) == 0
+    assert main(["register", "--config", cfg]) == 0
+    capsys.readouterr()
+    return cfg
+
+
+def test_push_exceed_verification(sim, tmp_path, capsys):
+    cfg = _setup(sim, tmp_path, capsys)
+    rows = [example("exceed-verification"), dict(example("exceed-verification"), recordId="EV002")]
+    (tmp_path / "ver.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    assert main(["push", "exceed-verification", str(tmp_path / "ver.json"), "--config", cfg]) == 0
+    assert [r["recordId"] for r in sim.platform.received["exceed_verification"]] == ["EV001", "EV002"]
+    (tmp_path / "bad.json").write_text(json.dumps([dict(rows[0], excessVerifica="7")]), encoding="utf-8")
+    assert main(["push", "exceed-verification", str(tmp_path / "bad.json"), "--config", cfg]) == 2
+    assert "row 1 excessVerifica" in capsys.readouterr().err
+    assert len(sim.platform.received["exceed_verification"]) == 2
+
+
+def test_site_duties(sim, tmp_path, capsys):
+    import asyncio
+    cfg = _setup(sim, tmp_path, capsys)
+    sim.platform.seed_exceed(5)
+    sim.platform.seed_alarms(2)
+
+    async def go():
+        d = YunnanDuties(load_config(cfg))
+        try:
+            hb = await d.heartbeat()
+            out = await d.sync()
+            return hb, out, d.cache.is_exceed("云A10003")
+        finally:
+            await d.close()
+
+    hb, out, exceed = asyncio.run(go())
+    assert hb.startswith("200") and sim.platform.heartbeats[ENTERPRISE_ID] == 1
+    assert out["exceed"]["records"] == 5 and out["alarm"]["confirmed"] == 2 and exceed
