@@ -12,6 +12,7 @@ Faults, queued from Python and consumed one per received message, in order:
     sim.inject("code", 2)           answer with result code 2 (any code)
     sim.inject("close")             close the connection instead of answering
 `sim.default_code` answers everything else (1). CLI: python tools/hj212_sim.py --port 8712
+(`--bench` prints codec speed numbers instead: CRC against the appendix bit loop, 60001 encode/decode).
 """
 from __future__ import annotations
 
@@ -150,6 +151,45 @@ class Hj212Sim:
             writer.write(self.answer_packet(msg, self.default_code))
 
 
+def bench():
+    """Numbers for the report: CRC speed against the appendix's bit loop (the baseline), and
+    encode/decode of one 60001 record with two 1280x720 photos. Prints; asserts nothing."""
+    import io
+    import os
+    import random
+    import time
+    from PIL import Image
+    from edge.domain.examples import example
+    from edge.uplink.hj212 import messages
+
+    data = os.urandom(200_000)
+    t = time.perf_counter(); codec.crc16_bitwise(data); base = time.perf_counter() - t
+    t = time.perf_counter(); codec.crc16(data); fast = time.perf_counter() - t
+    print("CRC over 200 kB: appendix bit loop (baseline) %.1f MB/s, table %.1f MB/s, ratio %.1fx"
+          % (0.2 / base, 0.2 / fast, base / fast))
+
+    def photo(seed):
+        rnd = random.Random(seed)
+        img = Image.effect_noise((1280, 720), 40).convert("RGB")
+        img = Image.blend(img, Image.linear_gradient("L").resize((1280, 720)).convert("RGB"), 0.5)
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=85 - rnd.randrange(5))
+        return buf.getvalue()
+
+    media = {"carHeadImg": photo(1), "carImg": photo(2)}
+    t = time.perf_counter()
+    items = messages.access_fields(example("access"), media)
+    combine = time.perf_counter() - t
+    head = [("QN", "20260101080000123"), ("ST", "31"), ("CN", "60001"), ("PW", "123456"),
+            ("MN", "91640100MA76XYZ12X"), ("Flag", "5")]
+    for seg in (codec.STANDARD_SEGMENT, codec.LENGTH_LIMIT):
+        t = time.perf_counter(); packets = codec.encode(head + items, seg); enc = time.perf_counter() - t
+        t = time.perf_counter(); codec.decode_all(packets); dec = time.perf_counter() - t
+        print("60001, photos %d+%d B, max_segment %d: %d packets, %d B on the wire; combine %.3f s, encode %.3f s, "
+              "decode %.3f s" % (len(media["carHeadImg"]), len(media["carImg"]), seg, len(packets),
+                                 sum(len(p) for p in packets), combine, enc, dec))
+
+
 async def _main(args):
     sim = Hj212Sim(args.host, args.port, args.edition)
     sim.default_code = args.code
@@ -177,7 +217,11 @@ def main(argv=None):
     p.add_argument("--port", type=int, default=8712)
     p.add_argument("--edition", choices=sorted(edition.VERSIONS), default="2017")
     p.add_argument("--code", type=int, default=1, help="result code to answer with (default 1)")
+    p.add_argument("--bench", action="store_true", help="print codec speed numbers and exit")
     args = p.parse_args(argv)
+    if args.bench:
+        bench()
+        return 0
     logging.basicConfig(level=logging.INFO)
     try:
         asyncio.run(_main(args))

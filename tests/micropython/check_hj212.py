@@ -41,4 +41,10 @@ out = codec.decode_all(got)
 assert len(out) == 1 and out[0].packets == len(packets)
 assert out[0].fields == fields, out[0].fields[:7]
 assert edition.flag("2025") == 9
+for bad in ("a;b", "a,b", "a&b", "a\rb", "a\x7fb"):
+    try:
+        codec.encode(fields[:6] + [("F_HWMC", bad)])
+        raise AssertionError("separator/control character accepted: %r" % bad)
+    except codec.Hj212Error as e:
+        assert e.field == "F_HWMC"
 print("OK")
