@@ -120,3 +120,8 @@ def test_aes_pkcs5_padding_full_block():
     assert crypto.aes_decrypt(key, ct) == b"0123456789abcdef"
     with pytest.raises(crypto.EnvelopeError):
         crypto.aes_decrypt(bytes(32), ct)
+
+
+def test_unwrap_block_larger_than_modulus(client_key):
+    with pytest.raises(crypto.EnvelopeError):
+        crypto.rsa_unwrap(client_key, b"\xff" * client_key.size_in_bytes())

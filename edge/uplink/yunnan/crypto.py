@@ -149,7 +149,10 @@ def rsa_unwrap(private_key: RSA.RsaKey, ciphertext: bytes) -> bytes:
         raise EnvelopeError("wrapped key is %d bytes, the RSA key needs %d"
                             % (len(ciphertext), private_key.size_in_bytes()))
     sentinel = os.urandom(8)  # PKCS#1 v1.5: never tell a padding error apart by timing
-    out = PKCS1_v1_5.new(private_key).decrypt(ciphertext, sentinel)
+    try:
+        out = PKCS1_v1_5.new(private_key).decrypt(ciphertext, sentinel)
+    except ValueError:  # as an integer the block exceeds our modulus: it was for another key
+        raise EnvelopeError("wrapped AES key does not decrypt with this private key") from None
     if out is sentinel or len(out) not in (16, 24, 32):
         raise EnvelopeError("wrapped AES key does not decrypt with this private key")
     return out
