@@ -2,7 +2,8 @@
 
 Ningxia 7.2 asks for "应答模式" with "超时重发": we send a message (one packet, or all its
 split packets), wait `timeout_s` for the platform's answer carrying the same QN, and resend
-the same packets (same QN, so the platform can drop the duplicate) up to `resend` times.
+the same packets (same QN, so the platform can drop the duplicate) up to `resend` times, on a
+new connection (a silent peer is often a dead one that never sent FIN).
 A lost connection is re-opened with exponential backoff (0.5 s doubling to `backoff_max_s`),
 which also paces resends while the platform is unreachable. After the last attempt the
 caller gets TransientError: the record stays in the outbox and is tried again later.
@@ -135,6 +136,9 @@ class Hj212Client:
                 except asyncio.TimeoutError:
                     self.stats["timeouts"] += 1
                     last = "no answer to QN=%s within %g s" % (qn, self.timeout_s)
+                    # a silent peer may be a dead connection (no FIN through NAT/cellular):
+                    # resend on a fresh one
+                    self._drop(self._writer, last)
                 except (OSError, ConnectionError) as e:
                     last = "connection lost (%s)" % (e or type(e).__name__)
                     self._drop(self._writer, last)
