@@ -38,7 +38,11 @@ class YunnanSettings:
         300.0, doc="Fetch a new token this long before the current one expires (capped at half its life).",
         min=0, max=3600)
     ca_file: str = setting("", doc="CA bundle for https (empty: system CAs).")
-    paths: dict[str, str] = setting({}, doc="Override endpoint paths, e.g. { vehicle = \"/carDate\" }.",
+    paths: dict[str, str] = setting(
+        {}, doc="Override endpoint paths by name, e.g. { vehicle = \"/carDate\" } (spec 4.1's spelling).\n"
+                "Names: init_auth token enterprise camera heartbeat exceed_vehicle strategy strategy_confirm\n"
+                "alarm_vehicle alarm_confirm vehicle machinery access exceed_verification. Defaults are the\n"
+                "section 6 paths (/vehicleInfo, /alarmConfirm, /exceedVehicleConfirm, ...).",
                                     check=_check_paths)
     pull_start: str = setting("2000-01-01", doc="vehicleTimestamp/strategyTimestamp/alarmTimestamp of the very first pull\n"
                                                 "(later pulls resume from the persisted date).",
