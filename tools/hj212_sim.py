@@ -96,13 +96,12 @@ class Hj212Sim:
                     return
                 for raw in splitter.feed(data):
                     try:
-                        pkt = codec.parse_packet(raw)
+                        msg = parts.feed(codec.parse_packet(raw))
                     except codec.Hj212Error as e:
                         self.bad_packets.append(str(e))
                         log.warning("bad packet: %s", e)
                         await self._answer_bad(raw, e, writer)
                         continue
-                    msg = parts.feed(pkt)
                     if msg is None:
                         continue
                     self.messages.append(msg)

@@ -213,3 +213,26 @@ def test_segment_with_valid_crc_but_random_content(seg):
         codec.parse_packet(codec.frame(seg))
     except codec.Hj212Error:
         pass
+
+
+def test_pending_bytes_are_bounded_and_accounted():
+    r = codec.Reassembler(max_pending=100, max_bytes=5000)
+    firsts = []
+    for i in range(10):
+        head = [("QN", "202601010800001%02d" % i)] + HEAD[1:]
+        firsts.append(codec.encode(head + [("F_JCZP", "A" * 4000)], max_segment=1024))
+        assert r.feed(codec.parse_packet(firsts[-1][0])) is None
+    assert r._bytes <= 5000 and r.pending() < 10
+    # the newest message still completes, and completing it releases its bytes
+    done = [r.feed(codec.parse_packet(p)) for p in firsts[-1][1:]]
+    assert done[-1] is not None and done[-1].get("F_JCZP") == "A" * 4000
+    assert r._bytes == sum(len(part) for e in r._pending.values() for part in e[1].values())
+
+
+def test_one_message_beyond_the_byte_bound_is_refused():
+    r = codec.Reassembler(max_bytes=3000)
+    packets = codec.encode(HEAD + [("F_JCZP", "A" * 8000)], max_segment=1024)
+    with pytest.raises(codec.Hj212Error) as e:
+        for p in packets:
+            r.feed(codec.parse_packet(p))
+    assert e.value.field == "PNUM" and r.pending() == 0 and r._bytes == 0

@@ -421,12 +421,20 @@ class Reassembler:
     """Collects split packets by (MN, QN, CN) and yields whole messages.
 
     Resent packets simply overwrite the same PNO. Incomplete messages are bounded: at most
-    `max_pending` at a time (the oldest is dropped) so garbage cannot grow memory forever."""
+    `max_pending` of them and `max_bytes` of CP text (the least recently fed is dropped first), so a
+    broken or hostile peer cannot grow memory forever."""
 
-    def __init__(self, max_pending=16):
+    def __init__(self, max_pending=16, max_bytes=16 * 1024 * 1024):
         self.max_pending = max_pending
+        self.max_bytes = max_bytes
         self._pending = {}   # key -> [pnum, {pno: cp slice}]
         self._order = []
+        self._bytes = 0
+
+    def _evict_oldest(self):
+        old = self._order.pop(0)
+        for part in self._pending.pop(old)[1].values():
+            self._bytes -= len(part)
 
     def feed(self, packet):
         """Feed a Packet; return a Message when one is complete, else None."""
@@ -434,17 +442,29 @@ class Reassembler:
             return _message(packet, packet.cp, 1)
         key = (packet.get("MN"), packet.get("QN"), packet.get("CN"))
         entry = self._pending.get(key)
-        if entry is None or entry[0] != packet.pnum:
-            if entry is None:
-                self._order.append(key)
+        if entry is not None and entry[0] != packet.pnum:
+            self._order.remove(key)
+            self._order.insert(0, key)
+            self._evict_oldest()   # same QN, new PNUM: a fresh send, start over
+            entry = None
+        if entry is None:
             entry = [packet.pnum, {}]
             self._pending[key] = entry
-            while len(self._order) > self.max_pending:
-                old = self._order.pop(0)
-                del self._pending[old]
+        else:
+            self._order.remove(key)
+        self._order.append(key)   # least recently fed first: stale messages are evicted, not busy ones
+        self._bytes += len(packet.cp) - len(entry[1].get(packet.pno, ""))
         entry[1][packet.pno] = packet.cp
+        # bounded: a peer sending endless first parts (or huge PNUM) cannot grow memory forever
+        while len(self._order) > 1 and (len(self._order) > self.max_pending or self._bytes > self.max_bytes):
+            self._evict_oldest()
+        if self._bytes > self.max_bytes:   # one message alone beyond the bound: refuse it
+            self._evict_oldest()
+            raise Hj212Error("PNUM", "split message QN=%s exceeds %d bytes" % (packet.get("QN"), self.max_bytes))
         if len(entry[1]) < entry[0]:
             return None
+        for part in entry[1].values():
+            self._bytes -= len(part)
         del self._pending[key]
         self._order.remove(key)
         parts = [entry[1][i] for i in range(1, entry[0] + 1)]
