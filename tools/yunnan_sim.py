@@ -108,8 +108,9 @@ def _fallback_problems(kind: str, obj: dict) -> list[tuple[str, str]]:
     return out
 
 
-def field_problems(kind: str, obj: dict) -> list[tuple[str, str]]:
-    """Required fields and codes; unknown fields are refused (6.13 has no lane extras)."""
+def field_problems(kind: str, obj: dict, photos: dict | None = None) -> list[tuple[str, str]]:
+    """Required fields and codes; unknown fields are refused (6.13 has no lane extras).
+    Decoded photos are left in `photos` (field -> JPEG bytes) so they are decoded only once."""
     try:
         from edge.domain.validate import validate
     except ImportError:
@@ -133,14 +134,14 @@ def field_problems(kind: str, obj: dict) -> list[tuple[str, str]]:
             continue
         if not jpeg.startswith(b"\xff\xd8"):
             problems.append((f, "not a JPEG"))
+        elif photos is not None:
+            photos[f] = jpeg
     return problems
 
 
-def _photo_summary(v):
-    if isinstance(v, str) and v.startswith("data:image/"):
-        raw = base64.b64decode(v.split(",", 1)[1])
-        return {"jpegBytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
-    return v
+def _photo_summary(jpeg: bytes) -> dict:
+    # what a test needs to recognise the photo, without keeping thousands of them in memory
+    return {"jpegBytes": len(jpeg), "sha256": hashlib.sha256(jpeg).hexdigest()}
 
 
 class Platform:
@@ -359,8 +360,8 @@ class Platform:
         if missing:
             raise Reject("参数校验失败: %s 不能为空" % ", ".join(missing))
 
-    def _check(self, kind, ent, obj):
-        problems = field_problems(kind, obj)
+    def _check(self, kind, ent, obj, photos=None):
+        problems = field_problems(kind, obj, photos)
         if "enterpriseId" in FIELDS[kind][0] and obj.get("enterpriseId") not in (None, "", ent["enterpriseId"]):
             problems.append(("enterpriseId", "is not the registered enterprise %s" % ent["enterpriseId"]))
         if problems:
@@ -376,9 +377,9 @@ class Platform:
         return "获取成功", {"token": tok, "expireTime": str(int(self.token_life_s))}
 
     def _store(self, name, kind, ent, obj, message="上传成功"):
-        self._check(kind, ent, obj)
-        self.received[name].append({k: _photo_summary(v) if k in IMAGE_FIELDS.get(kind, ()) else v
-                                    for k, v in obj.items()})
+        photos: dict = {}
+        self._check(kind, ent, obj, photos)
+        self.received[name].append({k: _photo_summary(photos[k]) if k in photos else v for k, v in obj.items()})
         return message, None
 
     def _ep_enterprise(self, api_key, ent, obj):

@@ -262,3 +262,13 @@ def test_faults_over_admin_http(sim):
 ])
 def test_classify(code, message, kind):
     assert classify(code, message) == kind
+
+
+def test_token_life_readings():
+    from datetime import timedelta
+
+    from edge.timeutil import fmt_datetime, now
+    from edge.uplink.yunnan.client import token_life
+    assert token_life("7200") == 7200 and token_life(600) == 600
+    assert 3500 < token_life(fmt_datetime(now() + timedelta(hours=1))) <= 3600
+    assert token_life("soon") == 7200

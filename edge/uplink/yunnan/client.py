@@ -110,6 +110,21 @@ def classify(code, message: str) -> str:
     return "server"
 
 
+def token_life(expire_time) -> float:
+    """Seconds a token lives. 6.2 says expireTime is in seconds ("7200"); an absolute
+    'YYYY-MM-DD HH:mm:ss' (Beijing) is accepted too; unreadable → 7200 with a warning."""
+    try:
+        return max(0.0, float(expire_time))
+    except (TypeError, ValueError):
+        pass
+    try:
+        from edge.timeutil import now, parse_datetime
+        return max(0.0, (parse_datetime(str(expire_time)) - now()).total_seconds())
+    except ValueError:
+        log.warning("getToken expireTime %r unreadable; assuming 7200 s", expire_time)
+        return 7200.0
+
+
 def backoff_delay(attempt: int, base: float, cap: float, rand=random.random) -> float:
     """Full jitter: uniform in [0, min(cap, base·2^attempt)]."""
     return rand() * min(cap, base * (2 ** attempt))
@@ -165,6 +180,11 @@ class YunnanClient:
             kw.update(client_private=credentials.load_client_private(config.state_dir),
                       platform_public=platform_public, api_key=creds.api_key,
                       api_secret=creds.api_secret)
+        else:  # init-auth: our key only matters if the platform encrypts its answer after all
+            try:
+                kw["client_private"] = credentials.load_client_private(config.state_dir)
+            except EdgeError:
+                pass
         kw.update(overrides)
         return cls(y.base_url, **kw)
 
@@ -317,10 +337,7 @@ class YunnanClient:
                 _, data = await fetch()
             if not isinstance(data, dict) or not data.get("token"):
                 raise TransportError("getToken answer has no token", "token")
-            try:
-                life = float(data.get("expireTime") or 7200)
-            except (TypeError, ValueError):
-                life = 7200.0
+            life = token_life(data.get("expireTime"))
             from edge import logsetup
             logsetup.register_secret(data["token"])
             self._token = data["token"]
