@@ -1,0 +1,209 @@
+"""Benchmark the durable outbox against plain sqlite3 inserts with the same durability.
+
+    .venv/bin/python tools/bench_outbox.py [--n 300] [--dir DIR] [--catchup 2000] [--yunnan]
+
+Prints, each against the named baseline:
+  * durable puts/s: without photos, with two ~20 KB photos, and batched (put_many of 10)
+    baseline: plain sqlite3, WAL + synchronous=FULL, one INSERT of the same JSON per COMMIT;
+  * bytes written per record (write amplification): /proc/self/io write_bytes (what reached
+    the block layer, incl. fsync'd WAL frames and photo files) and wchar (bytes handed to
+    write()), per record, against the baseline's and against the record's own payload size;
+  * catch-up rate: records/s the uploader drains a backlog at (in-process destination, and a
+    real HTTP platform on 127.0.0.1; with --yunnan, the Yunnan simulator + YunnanDestination,
+    full RSA+AES envelope).
+Run it on the board's own eMMC (--dir on the state partition) for numbers that matter there.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from edge.store.outbox import Outbox  # noqa: E402
+from edge.uplink.uploader import Uploader  # noqa: E402
+
+
+def proc_io() -> dict:
+    out = {}
+    with open("/proc/self/io") as f:
+        for line in f:
+            k, v = line.split(":")
+            out[k] = int(v)
+    return out
+
+
+class IoMeter:
+    def __enter__(self):
+        self.a = proc_io()
+        self.t = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.dt = time.perf_counter() - self.t
+        b = proc_io()
+        self.write_bytes = b["write_bytes"] - self.a["write_bytes"]
+        self.wchar = b["wchar"] - self.a["wchar"]
+
+
+def record(i: int) -> dict:
+    return {"recordId": "BENCH%014d" % i, "enterpriseId": "91530100MA6K5XYZ1P001V", "entranceId": "A",
+            "gateId": "A01", "vehicleId": "91530100MA6K5XYZ1P001V00001", "licensePlate": "云A%05d" % (i % 100000),
+            "plateColor": "1", "vin": "LFWSRXSJ5M1A12345", "accessType": "0",
+            "accessTime": "2026-11-22 10:00:00", "cargoType": "生产原料", "cargoWeight": "25.0",
+            "cargoUnit": "T", "carHeadImg": "", "carImg": "", "passMode": "auto"}
+
+
+def jpeg(i: int, kb: int = 20) -> bytes:
+    """A real-sized photo stand-in (random bytes do not compress, like a JPEG)."""
+    return b"\xff\xd8" + random.Random(i).randbytes(kb * 1024) + b"\xff\xd9"
+
+
+def bench_baseline(d: Path, n: int) -> IoMeter:
+    db = sqlite3.connect(d / "plain.db", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE t(id TEXT PRIMARY KEY, body TEXT)")
+    bodies = [(r["recordId"], json.dumps(r, ensure_ascii=False)) for r in map(record, range(n))]
+    with IoMeter() as m:
+        for rid, body in bodies:
+            db.execute("INSERT INTO t VALUES(?, ?)", (rid, body))  # autocommit: one COMMIT each
+    db.close()
+    return m
+
+
+def bench_puts(d: Path, n: int, photos: bool, batch: int = 1, start: int = 0) -> IoMeter:
+    box = Outbox(d, ["yunnan"])
+    items = [(record(start + i), {"carHeadImg": jpeg(2 * i), "carImg": jpeg(2 * i + 1)} if photos else {})
+             for i in range(n)]
+    with IoMeter() as m:
+        if batch == 1:
+            for r, media in items:
+                box.put(r, media)
+        else:
+            for k in range(0, n, batch):
+                box.put_many(items[k:k + batch])
+    box.close()
+    return m
+
+
+class InstantDestination:
+    name = "yunnan"
+
+    def __init__(self):
+        self.n = 0
+
+    async def deliver(self, item):
+        self.n += 1
+        return "ok"
+
+    async def close(self):
+        pass
+
+
+async def _drain(box: Outbox, dest, total: int, concurrency: int = 4) -> float:
+    up = Uploader(box, {"yunnan": dest}, concurrency=concurrency, batch=32, poll_s=0.05)
+    t0 = time.perf_counter()
+    task = asyncio.create_task(up.run())
+    while box.count("yunnan", "delivered") < total:
+        await asyncio.sleep(0.02)
+    dt = time.perf_counter() - t0
+    await up.stop()
+    await task
+    return dt
+
+
+def fill(d: Path, n: int, kb: int) -> Outbox:
+    box = Outbox(d, ["yunnan"])
+    for k in range(0, n, 100):
+        box.put_many([(record(i), {"carHeadImg": jpeg(i, kb), "carImg": jpeg(-i, kb)})
+                      for i in range(k, min(n, k + 100))])
+    return box
+
+
+async def bench_catchup_instant(d: Path, n: int) -> tuple[float, IoMeter]:
+    box = fill(d, n, 2)
+    with IoMeter() as m:
+        dt = await _drain(box, InstantDestination(), n)
+    box.close()
+    return dt, m
+
+
+async def bench_catchup_http(d: Path, n: int) -> float:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "store"))
+    from outbox_helpers import HttpDestination, HttpPlatform
+    platform = HttpPlatform()
+    await platform.start()
+    box = fill(d, n, 20)
+    dest = HttpDestination("http://127.0.0.1:%d/access" % platform.port)
+    dt = await _drain(box, dest, n)
+    await dest.close()
+    await platform.stop()
+    box.close()
+    return dt
+
+
+async def bench_catchup_yunnan(d: Path, n: int) -> float:
+    from yunnan_harness import yunnan_destination  # tests/store/yunnan_harness.py
+    async with yunnan_destination(d) as dest:
+        box = fill(d / "outbox", n, 20)
+        dt = await _drain(box, dest, n)
+        box.close()
+    return dt
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=300, help="puts per measurement (default 300)")
+    ap.add_argument("--catchup", type=int, default=2000, help="backlog size for catch-up (default 2000)")
+    ap.add_argument("--dir", default=None, help="directory on the disk to measure (default: a temp dir in /var/tmp)")
+    ap.add_argument("--yunnan", action="store_true", help="also catch up through the Yunnan simulator")
+    args = ap.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="bench-outbox-", dir=args.dir or "/var/tmp"))
+    n = args.n
+    try:
+        base = bench_baseline(root, n)
+        plain = bench_puts(root / "a", n, photos=False)
+        withp = bench_puts(root / "b", n, photos=True)
+        batched = bench_puts(root / "c", n, photos=True, batch=10)
+        payload = len(json.dumps(record(0), ensure_ascii=False).encode())
+        photo_bytes = 2 * len(jpeg(0))
+
+        def line(name, m, per_rec_payload):
+            rate = n / m.dt
+            print("%-34s %8.0f puts/s  x%.2f baseline   write_bytes/rec %8.0f  wchar/rec %8.0f  "
+                  "amplification %.2f (block) / %.2f (write())"
+                  % (name, rate, rate / (n / base.dt), m.write_bytes / n, m.wchar / n,
+                     m.write_bytes / n / per_rec_payload, m.wchar / n / per_rec_payload))
+        print("dir %s, %d puts each, record JSON %d B, photos 2 x %d B" % (root, n, payload, photo_bytes // 2))
+        line("baseline sqlite3 INSERT+COMMIT", base, payload)
+        line("outbox put, no photos", plain, payload)
+        line("outbox put, 2 photos", withp, payload + photo_bytes)
+        line("outbox put_many(10), 2 photos", batched, payload + photo_bytes)
+        dt, m = asyncio.run(bench_catchup_instant(root / "d", args.catchup))
+        print("catch-up, in-process destination   %8.0f records/s (%d in %.2f s; %.0f bytes written/record "
+              "for the state changes)" % (args.catchup / dt, args.catchup, dt, m.write_bytes / args.catchup))
+        dt = asyncio.run(bench_catchup_http(root / "e", args.catchup))
+        print("catch-up, HTTP platform on loopback %8.0f records/s (%d in %.2f s)" % (args.catchup / dt, args.catchup, dt))
+        if args.yunnan:
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "store"))
+            k = min(args.catchup, 1000)
+            dt = asyncio.run(bench_catchup_yunnan(root / "f", k))
+            print("catch-up, Yunnan simulator (RSA+AES) %7.0f records/s (%d in %.2f s)" % (k / dt, k, dt))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
