@@ -25,8 +25,15 @@ request (endpoint omitted: any request except init-auth):
     reject         code 400 "参数校验失败: …" (the data is refused)
     auth           code 401 "token无效或已过期"
     duplicate      code 500 "记录已存在" (the record was received before)
-Other admin calls: GET /_sim/state, POST /_sim/expire-tokens, POST /_sim/seed
+Other admin calls: GET /_sim/state (counts; accessDuplicates), GET /_sim/record-ids
+({recordId: times received}), POST /_sim/expire-tokens, POST /_sim/seed
 {"exceed": N, "strategies": N, "alarms": N}, DELETE /_sim/faults.
+
+From Python: `platform.record_ids` (Counter of vehicleAccess recordIds: duplicates visible),
+`platform.received[endpoint]` (plaintexts; photos kept only as {"jpegBytes", "sha256"}),
+`platform.requests` (endpoint, Authorization, X-Client-Id, Content-Type and verdict of each
+request). Cost per access record: one RSA-2048 verify + one private-key unwrap + AES + photo
+decoding (see tools/bench_crypto.py for the rate on this machine).
 """
 from __future__ import annotations
 

@@ -9,10 +9,11 @@ platform's own message.
 Spec readings and decisions (also in the README):
   * init-auth (6.1) is plain JSON both ways and carries no token headers; its answer's `data`
     is taken as plain JSON (it exists before any key exchange). If a platform does answer with
-    an `aesKey`, it is decrypted with our private key.
+    an `aesKey`, it is decrypted with our private key. A platform refusal (code ≠ 200, e.g.
+    "registered already") is not retried: 6.1 allows one successful call only.
   * getToken (6.2) is sealed like every other call (6.1: "包括 token 获取"); it is sent with
     X-Client-Id but no Authorization (there is no token yet). `expireTime` is a lifetime in
-    seconds ("7200", unit s). The token is refreshed `token_margin_s` before it expires
+    seconds ("7200", unit s); an absolute 'YYYY-MM-DD HH:mm:ss' is tolerated. The token is refreshed `token_margin_s` before it expires
     (capped at half its life) and fetched again once when a call fails for auth reasons.
   * Telling failures apart (`classify`): the spec shows only code 200 and a code 500
     "验签失败" example, so the kind comes from the code *and* the message:
@@ -35,6 +36,11 @@ Spec readings and decisions (also in the README):
     `max_pages`), and only then advances its persisted date to the day the pull started.
     Strategy and alarm pages are confirmed (6.8/6.10) before the next page is asked for.
     A `records` that is one object instead of a list (the 6.9 example) is read as a list of one.
+    The dates are sent as 'YYYY-MM-DD' like the examples. Exceed vehicles (6.6) have no
+    confirmation endpoint: 6.14 (exceedVehicleConfirm) is the enterprise's verification
+    result for one vehicle, a technician's upload (`edge push exceed-verification`), not an ack.
+  * Sealing and opening (RSA private-key operations) run in a worker thread, so a backlog
+    drain never stalls the lane's event loop; `timeout_s` bounds each HTTP exchange.
 """
 from __future__ import annotations
 
