@@ -57,3 +57,30 @@ def test_site_duties(sim, tmp_path, capsys):
     hb, out, exceed = asyncio.run(go())
     assert hb.startswith("200") and sim.platform.heartbeats[ENTERPRISE_ID] == 1
     assert out["exceed"]["records"] == 5 and out["alarm"]["confirmed"] == 2 and exceed
+
+
+def test_push_vehicles_refused_entry_stays_pending(sim, tmp_path, capsys):
+    from tests.uplink_yunnan.helpers import jpeg
+    cfg = _setup(sim, tmp_path, capsys)
+    (tmp_path / "a.jpg").write_bytes(jpeg())
+    rows = []
+    for plate in ("云A11111", "云A22222"):
+        v = example("vehicle")
+        del v["vehicleId"]
+        v.update(licensePlate=plate, carImg1="a.jpg", carImg2="a.jpg")
+        rows.append(v)
+    (tmp_path / "v.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    assert main(["ledger", "import", "vehicles", str(tmp_path / "v.json"), "--config", cfg]) == 0
+    sim.platform.inject("reject", count=1, endpoint="vehicle")
+    assert main(["push", "vehicles", "--config", cfg]) == 1
+    out = capsys.readouterr()
+    assert "refused: 参数校验失败" in out.err and "1 uploaded, 1 refused" in out.out
+    assert main(["ledger", "list", "vehicles", "--config", cfg]) == 0
+    listing = capsys.readouterr().out
+    assert listing.count("pending (refused") == 1 and listing.count("uploaded ") == 1
+    assert main(["push", "vehicles", "--config", cfg]) == 0          # fixed on the platform side: goes up
+    assert len(sim.platform.received["vehicle"]) == 2
+    # a platform outage is not a refusal: one line, exit 2, nothing marked
+    sim.platform.inject("500", count=10, endpoint="vehicle")
+    assert main(["push", "vehicles", "--all", "--config", cfg]) == 2
+    assert "platform" in capsys.readouterr().err
