@@ -151,14 +151,20 @@ class MediaStore:
                 if not name.startswith("."):
                     yield "%s/%s" % (day, name)
 
-    def sweep_orphans(self, referenced, min_age_s: float = 3600.0, now: float | None = None) -> int:
+    def sweep_orphans(self, referenced, min_age_s: float = 3600.0, now: float | None = None,
+                      last_days: int | None = None) -> int:
         """Delete files (and stale temp files) no record references, older than min_age_s.
 
         `referenced(ref) -> bool` asks the DB. The age floor keeps a put in another process,
-        between writing its photos and committing its row, from losing them."""
+        between writing its photos and committing its row, from losing them. `last_days`
+        limits the sweep to the newest day folders (orphans only come from recent crashes,
+        so the hourly sweep need not list two years of photos)."""
         now = time.time() if now is None else now
         removed = 0
-        for day in sorted(os.listdir(self.root)):
+        days = sorted(d for d in os.listdir(self.root) if not d.startswith("."))
+        if last_days is not None:
+            days = days[-last_days:]
+        for day in days:
             folder = self.root / day
             if not folder.is_dir():
                 continue

@@ -13,6 +13,9 @@ is 31 days, so the cut-off is never earlier than the calendar says.
   3. Undelivered records are never pruned. When the disk is still above the mark with nothing
      deliverable left to prune, an alarm is raised instead.
 Deletions are batched (one transaction per batch) — no per-record commits on the eMMC.
+
+`housekeeping(outbox, config)` is the lane's hourly job: retention, photo files orphaned by a
+crash between their write and the record's commit, and the missing-upload alarm.
 """
 from __future__ import annotations
 
@@ -99,3 +102,15 @@ class Retention:
                    "%d undelivered records are kept" % (use, self.high_water_pct, n))
             report["alarm"] = msg
             self.alarm("disk", msg)
+
+
+def housekeeping(outbox: Outbox, config, *, alarm=None, usage=None) -> dict:
+    """Retention + orphan sweep (newest 2 day folders) + missing-upload alarm, in one call."""
+    from edge.store import stats
+    kw = {"alarm": alarm} if alarm else {}
+    if usage:
+        kw["usage"] = usage
+    report = Retention.from_config(outbox, config, **kw).run()
+    report["orphans"] = outbox.media.sweep_orphans(outbox.is_referenced, min_age_s=3600, last_days=2)
+    report["overdue"] = stats.check_missing_uploads(outbox, config.outbox.missing_upload_alarm_h, alarm=alarm)
+    return report

@@ -78,8 +78,8 @@ class Uploader:
     @classmethod
     def from_config(cls, outbox: Outbox, destinations: dict, config, **kw) -> "Uploader":
         o = config.outbox
-        return cls(outbox, destinations, concurrency=o.concurrency, backoff_min_s=o.backoff_min_s,
-                   backoff_max_s=o.backoff_max_s, **kw)
+        return cls(outbox, destinations, concurrency=o.concurrency, batch=o.batch, poll_s=o.poll_s,
+                   backoff_min_s=o.backoff_min_s, backoff_max_s=o.backoff_max_s, **kw)
 
     # ------------------------------------------------------------ control
     def notify(self):

@@ -121,3 +121,22 @@ def test_missing_upload_alarm_after_threshold(tmp_path):
     alarms.clear()
     assert stats.check_missing_uploads(box, 24, alarm=lambda k, m: alarms.append(k))["count"] == 0
     assert alarms == []
+
+
+def test_housekeeping_runs_retention_sweep_and_alarm(tmp_path):
+    from types import SimpleNamespace
+    from edge.store.retention import housekeeping
+    from edge.store.settings import OutboxSettings
+    clock = Clock(NOW)
+    box = Outbox(tmp_path, ["yunnan"], clock=clock)
+    box.put(make_record(1), {"carImg": photo(1)})
+    orphan = box.media.put(photo(2), "jpg", "20261122")
+    import os
+    os.utime(box.media.path(orphan), (NOW - 7200, NOW - 7200))
+    clock.t = NOW + 30 * 3600
+    alarms = []
+    config = SimpleNamespace(outbox=OutboxSettings())
+    report = housekeeping(box, config, alarm=lambda k, m: alarms.append(k), usage=lambda: 1.0)
+    assert report["orphans"] == 1 and not box.media.path(orphan).exists()
+    assert box.load_media("REC%012d" % 1) == {"carImg": photo(1)}
+    assert report["overdue"]["count"] == 1 and alarms == ["missing-upload"]
