@@ -66,7 +66,7 @@ def make_sim(platform_key):
 
     def make(paths=None, ssl_context=None, **kw):
         kw.setdefault("key", platform_key)
-        kw.setdefault("slow_s", 1.0)
+        kw.setdefault("slow_s", 3.0)   # "timeout" fault; tests use client timeouts of 1 s
         s = SimServer(yunnan_sim.Platform(**kw), paths, ssl_context).start()
         servers.append(s)
         return s

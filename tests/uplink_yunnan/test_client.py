@@ -177,7 +177,7 @@ async def test_unreachable_platform_is_transport_error(client_key, platform_key)
 @pytest.mark.parametrize("mode", ["500", "garbage", "bad_signature", "timeout"])
 async def test_transient_fault_is_retried(registered, mode):
     sim, c = registered
-    c.timeout_s = 0.3                              # the simulator's "timeout" answers after 1 s
+    c.timeout_s = 1.0                              # the simulator's "timeout" answers after 3 s
     await c.token()
     sim.platform.inject(mode, count=1, endpoint="access")
     answer, _ = await c.upload_access(access_record(7))
@@ -272,3 +272,13 @@ def test_token_life_readings():
     assert token_life("7200") == 7200 and token_life(600) == 600
     assert 3500 < token_life(fmt_datetime(now() + timedelta(hours=1))) <= 3600
     assert token_life("soon") == 7200
+
+
+def test_backoff_full_jitter_bounds():
+    from edge.uplink.yunnan.client import backoff_delay
+    assert [backoff_delay(n, 0.5, 10, rand=lambda: 1.0) for n in range(7)] == [0.5, 1, 2, 4, 8, 10, 10]
+    assert backoff_delay(3, 0.5, 10, rand=lambda: 0.0) == 0
+    import random
+    r = random.Random(7)
+    delays = [backoff_delay(2, 0.5, 10, rand=r.random) for _ in range(200)]
+    assert all(0 <= d <= 2 for d in delays) and len(set(delays)) > 150    # spread, not in step

@@ -125,3 +125,19 @@ def test_aes_pkcs5_padding_full_block():
 def test_unwrap_block_larger_than_modulus(client_key):
     with pytest.raises(crypto.EnvelopeError):
         crypto.rsa_unwrap(client_key, b"\xff" * client_key.size_in_bytes())
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                     max_leaves=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(obj=st.dictionaries(st.text(max_size=10), _json, max_size=6))
+def test_any_json_round_trips(client_key, platform_key, obj):
+    env = crypto.seal(obj, platform_key.publickey(), client_key)
+    assert json.loads(crypto.open_request(env, client_key.publickey(), platform_key)) == obj
+    resp = crypto.seal_response(obj, client_key.publickey())
+    assert crypto.open_response_data(resp, client_key) == obj

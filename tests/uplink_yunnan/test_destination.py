@@ -67,7 +67,7 @@ async def test_platform_trouble_is_transient(dest, mode):
 
 async def test_timeout_is_transient(dest):
     sim, d = dest
-    d.client.timeout_s, d.client.retries = 0.3, 0
+    d.client.timeout_s, d.client.retries = 1.0, 0
     sim.platform.inject("timeout", endpoint="access")
     with pytest.raises(TransientError, match="timed out"):
         await d.deliver(delivery(5))
