@@ -104,8 +104,12 @@ class Uploader:
         self.notify()
         if self._runners:
             done, pending = await asyncio.wait(self._runners, timeout=timeout_s)
-            for t in pending:
-                t.cancel()
+            if pending:  # a delivery hangs: cancel it (its row goes back to pending)
+                for ln in self.lanes.values():
+                    for t in list(ln.tasks):
+                        t.cancel()
+                for t in pending:
+                    t.cancel()
             await asyncio.gather(*self._runners, return_exceptions=True)
 
     def counts(self) -> dict:
@@ -120,31 +124,41 @@ class Uploader:
         sem = asyncio.Semaphore(self.concurrency)
         try:
             while not self._stopping:
-                now = time.monotonic()
-                if ln.open_until > now:
-                    await self._wait(ln, ln.open_until - now, wake_on_notify=False)
-                    ln.probing = True
-                    continue
-                if ln.probing:
-                    await self._probe(ln)
-                    continue
-                rows = await self._claim(ln, self.batch)
-                if not rows:
-                    await self._idle(ln)
-                    continue
-                for i, row in enumerate(rows):
-                    await sem.acquire()
-                    if self._stopping or ln.open_until > time.monotonic():
-                        sem.release()
-                        await asyncio.to_thread(self.outbox.release, [r.id for r in rows[i:]])
-                        break
-                    t = asyncio.create_task(self._send_released(ln, row, sem))
-                    ln.tasks.add(t)
-                    t.add_done_callback(ln.tasks.discard)
+                try:
+                    await self._cycle(ln, sem)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # e.g. the DB briefly locked or the disk full: keep going
+                    log.exception("uploader %s: cycle failed; retrying in %.1f s", ln.name, self.poll_s)
+                    await self._wait(ln, self.poll_s, wake_on_notify=False)
         finally:
             if ln.tasks:
                 await asyncio.gather(*list(ln.tasks), return_exceptions=True)
             await self._flush(ln)
+
+    async def _cycle(self, ln: _Lane, sem: asyncio.Semaphore):
+        """One step: wait out an open circuit, probe, or claim a batch and start sending it."""
+        now = time.monotonic()
+        if ln.open_until > now:
+            await self._wait(ln, ln.open_until - now, wake_on_notify=False)
+            ln.probing = True
+            return
+        if ln.probing:
+            await self._probe(ln)
+            return
+        rows = await self._claim(ln, self.batch)
+        if not rows:
+            await self._idle(ln)
+            return
+        for i, row in enumerate(rows):
+            await sem.acquire()
+            if self._stopping or ln.open_until > time.monotonic():
+                sem.release()
+                await asyncio.to_thread(self.outbox.release, [r.id for r in rows[i:]])
+                break
+            t = asyncio.create_task(self._send_released(ln, row, sem))
+            ln.tasks.add(t)
+            t.add_done_callback(ln.tasks.discard)
 
     async def _claim(self, ln: _Lane, limit: int) -> list[Claim]:
         newest = ln.newest_turn

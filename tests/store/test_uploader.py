@@ -164,3 +164,29 @@ async def test_sending_rows_from_a_crash_are_resent_on_start(tmp_path):
     await up.stop()
     await task
     assert box.count(state=PENDING) == 0
+
+
+async def test_stop_cancels_a_hanging_delivery_and_keeps_the_record_pending(tmp_path):
+    box = Outbox(tmp_path, ["yunnan"])
+    box.put(make_record(1))
+    dest = FakeDestination()
+    dest.delay = 3600  # the platform never answers
+    up = Uploader(box, {"yunnan": dest}, poll_s=0.02)
+    task = await run_uploader(up)
+    await wait_until(lambda: dest.calls == 1)
+    await up.stop(timeout_s=0.2)
+    await asyncio.gather(task, return_exceptions=True)
+    d = box.get(rid(1))["deliveries"][0]
+    assert (d["state"], d["attempts"]) == (PENDING, 0)
+    box.close()
+
+
+async def test_uploader_from_config_uses_outbox_settings(tmp_path):
+    from types import SimpleNamespace
+    from edge.store.settings import OutboxSettings
+    box = Outbox(tmp_path, ["yunnan"])
+    cfg = SimpleNamespace(outbox=OutboxSettings(concurrency=2, batch=5, backoff_min_s=1, backoff_max_s=9))
+    up = Uploader.from_config(box, {"yunnan": FakeDestination()}, cfg)
+    assert (up.concurrency, up.batch, up.backoff_min_s, up.backoff_max_s) == (2, 5, 1, 9)
+    with pytest.raises(ValueError, match="hj212"):
+        Uploader(Outbox(tmp_path / "b", ["yunnan", "hj212"]), {"yunnan": FakeDestination()})
