@@ -7,6 +7,11 @@ photo bytes from `Delivery.media` as "data:image/jpeg;base64,...". A photo named
 but missing from the media is a transient error (the uploader hands photos over with their
 checksum verified; a missing one is the store's trouble, not the platform's).
 
+Spec reading: 6.13's "调用说明" says "图片不在 json 数据体内" (photos are not in the JSON body),
+yet its parameter list and example carry carHeadImg/carImg as "data:image/jpeg;base64,****"
+and no other channel for photos is defined anywhere. The photos therefore travel inside the
+JSON as data URLs, like 6.11's carImg1/2 and 6.12's machineryImg1–3.
+
 Outcome (see client.classify for how platform answers are told apart):
   code 200                              → ack "yunnan <code> <message>"
   duplicate (已存在/重复)                → ack "yunnan duplicate: <message>" (already delivered)
