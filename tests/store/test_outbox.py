@@ -123,3 +123,21 @@ def test_orphan_photos_swept_only_when_old(box):
     assert not box.media.path(ref).exists()
     box.put(make_record(1), {"carImg": photo(1)})
     assert box.media.sweep_orphans(box.is_referenced, min_age_s=0) == 0
+
+
+def _wchar():
+    with open("/proc/self/io") as f:
+        return int(next(line for line in f if line.startswith("wchar")).split(":")[1])
+
+
+def test_idle_polling_writes_nothing(box):
+    """eMMC wear: an uploader polling an empty (or all-deferred) outbox must not write."""
+    box.put(make_record(1))
+    (row,) = box.claim("yunnan", 1)
+    box.mark_retry(row.id, "down", next_at_ms=2 ** 62)
+    before = _wchar()
+    for _ in range(100):
+        assert box.claim("yunnan", 16) == []
+        box.next_due_ms("yunnan")
+        box.overdue(24)
+    assert _wchar() - before == 0
