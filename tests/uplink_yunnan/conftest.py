@@ -54,8 +54,16 @@ class SimServer:
         await site.start()
         return self.runner.addresses[0][1]
 
+    async def _stop(self):
+        await self.runner.cleanup()
+        # handlers still sleeping (the "timeout" fault) end here, not as destroyed pending tasks
+        rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for t in rest:
+            t.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
+
     def stop(self):
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
 
