@@ -6,7 +6,8 @@ seal:  plaintext JSON on stdin → the request envelope {signature, encryptedAes
 open:  a platform answer on stdin → its decrypted `data` (needs our private key); or, with
        --platform-private-key and --client-public-key, a request envelope → its plaintext
        (what the platform does; for checking another implementation's envelopes).
-Key files: Base64 DER (Java form) or PEM.
+Key files: Base64 DER (Java form) or PEM. Without the key options, seal and open use this
+board's own keys from the state dir (client_private.key, platform.json).
 """
 import json
 import sys
@@ -20,12 +21,13 @@ def add_arguments(p):
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     sub.add_parser("check", help="getToken + heartBeat; print what happened and the round-trip time")
     s = sub.add_parser("seal", help="stdin plaintext JSON → request envelope JSON")
-    s.add_argument("--platform-public-key", required=True, metavar="FILE")
-    s.add_argument("--client-private-key", required=True, metavar="FILE")
+    s.add_argument("--platform-public-key", metavar="FILE", help="default: from <state_dir>/keys/platform.json")
+    s.add_argument("--client-private-key", metavar="FILE", help="default: <state_dir>/keys/client_private.key")
     s.add_argument("--sign-scope", choices=crypto.SIGN_SCOPES, default="key+content")
     s.add_argument("--sign-input", choices=crypto.SIGN_INPUTS, default="bytes")
     o = sub.add_parser("open", help="stdin platform answer → decrypted data (or a request, see --platform-private-key)")
-    o.add_argument("--client-private-key", metavar="FILE", help="our private key (to open an answer)")
+    o.add_argument("--client-private-key", metavar="FILE",
+                   help="our private key (to open an answer); default: <state_dir>/keys/client_private.key")
     o.add_argument("--platform-private-key", metavar="FILE", help="open a request envelope as the platform would")
     o.add_argument("--client-public-key", metavar="FILE", help="with --platform-private-key: verify with this key")
     o.add_argument("--sign-scope", choices=crypto.SIGN_SCOPES, default="key+content")
@@ -39,6 +41,23 @@ def _read_key(path, private):
         raise EdgeError("cannot read %s: %s" % (path, e.strerror or e)) from None
     try:
         return crypto.load_private_key(text, path) if private else crypto.load_public_key(text, path)
+    except crypto.EnvelopeError as e:
+        raise EdgeError(str(e)) from None
+
+
+def _client_private(args, ctx):
+    if args.client_private_key:
+        return _read_key(args.client_private_key, True)
+    from edge.uplink.yunnan import credentials
+    return credentials.load_client_private(ctx.config.state_dir)
+
+
+def _platform_public(args, ctx):
+    if args.platform_public_key:
+        return _read_key(args.platform_public_key, False)
+    from edge.uplink.yunnan import credentials
+    try:
+        return credentials.load_platform(ctx.config.state_dir).public_key()
     except crypto.EnvelopeError as e:
         raise EdgeError(str(e)) from None
 
@@ -75,8 +94,8 @@ def run(args, ctx):
         return _check(ctx)
     if args.action == "seal":
         plain = _stdin_json("plaintext")
-        env = crypto.seal(plain, _read_key(args.platform_public_key, False), _read_key(args.client_private_key, True),
-                          args.sign_scope, args.sign_input)
+        env = crypto.seal(plain, _platform_public(args, ctx), _client_private(args, ctx), args.sign_scope,
+                          args.sign_input)
         print(json.dumps(env, indent=2))
         return 0
     obj = _stdin_json("envelope")
@@ -88,11 +107,10 @@ def run(args, ctx):
                                         _read_key(args.platform_private_key, True), args.sign_scope, args.sign_input)
             data = plain.decode("utf-8", "replace")
         else:
-            if not args.client_private_key:
-                raise EdgeError("open needs --client-private-key (or --platform-private-key for a request)")
+            key = _client_private(args, ctx)
             if isinstance(obj, dict) and "code" in obj and str(obj["code"]) != "200":
                 print("platform code %s: %s" % (obj.get("code"), obj.get("message")), file=sys.stderr)
-            data = crypto.open_response_data(obj, _read_key(args.client_private_key, True))
+            data = crypto.open_response_data(obj, key)
     except crypto.EnvelopeError as e:
         raise EdgeError(str(e)) from None
     if isinstance(data, str):

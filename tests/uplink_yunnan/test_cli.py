@@ -103,3 +103,18 @@ def test_simulator_cli_prints_url_and_serves(tmp_path):
     finally:
         p.send_signal(signal.SIGINT)
         p.wait(10)
+
+
+def test_seal_with_the_boards_own_keys(sim, tmp_path):
+    cfg = write_config(tmp_path, sim.base_url)
+    assert edge("keys", "generate", "--config", cfg).returncode == 0
+    assert edge("register", "--config", cfg).returncode == 0
+    r = edge("uplink", "seal", "--config", cfg, input=b'{"enterpriseId": "X"}')
+    assert r.returncode == 0, r.stderr
+    env = json.loads(r.stdout)
+    # the platform (simulator) can open it with its private key and our registered public key
+    ent = next(iter(sim.platform.enterprises.values()))
+    assert json.loads(crypto.open_request(env, ent["publicKey"], sim.platform.key)) == {"enterpriseId": "X"}
+    resp = crypto.seal_response({"ok": 1}, ent["publicKey"])
+    r = edge("uplink", "open", "--config", cfg, input=json.dumps(resp).encode())
+    assert r.returncode == 0 and json.loads(r.stdout) == {"ok": 1}
