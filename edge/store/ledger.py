@@ -22,6 +22,7 @@ import csv
 import io
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 from edge.store.platform_cache import plate_key
@@ -57,13 +58,23 @@ def to_data_url(jpeg: bytes) -> str:
     return DATA_URL + base64.b64encode(jpeg).decode("ascii")
 
 
+def _locked(fn):
+    def wrapper(self, *a, **kw):
+        with self.lock:
+            return fn(self, *a, **kw)
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
+
+
 class Ledger:
     FILENAME = "ledger.sqlite"
 
     def __init__(self, path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), timeout=10, isolation_level=None)
+        # one connection, usable from worker threads (asyncio.to_thread); calls are serialised
+        self.db = sqlite3.connect(str(self.path), timeout=10, isolation_level=None, check_same_thread=False)
+        self.lock = threading.RLock()
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
@@ -72,6 +83,7 @@ class Ledger:
     def open(cls, state_dir) -> "Ledger":
         return cls(Path(state_dir) / cls.FILENAME)
 
+    @_locked
     def close(self):
         self.db.close()
 
@@ -83,6 +95,7 @@ class Ledger:
 
     # ------------------------------------------------------------ writes
 
+    @_locked
     def put_many(self, kind: str, entries: list[tuple[dict, dict]]) -> int:
         """Store [(fields without images, {image field: jpeg bytes})] in one transaction.
         → how many entries changed (new or different)."""
@@ -108,6 +121,7 @@ class Ledger:
                                     [(table, oid, f, jpeg) for f, jpeg in images.items()])
         return changed
 
+    @_locked
     def mark_uploaded(self, kind: str, oid: str, error: str | None = None) -> None:
         table = KINDS[kind][0]
         with self.db:
@@ -118,21 +132,25 @@ class Ledger:
 
     # ------------------------------------------------------------ reads
 
+    @_locked
     def ids(self, kind: str, pending_only: bool = False) -> list[str]:
         table = KINDS[kind][0]
         sql = "SELECT id FROM %s" % table + (" WHERE uploaded_at IS NULL" if pending_only else "") + " ORDER BY id"
         return [r[0] for r in self.db.execute(sql)]
 
+    @_locked
     def get(self, kind: str, oid: str) -> dict | None:
         table = KINDS[kind][0]
         row = self.db.execute("SELECT data FROM %s WHERE id=?" % table, (oid,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    @_locked
     def images(self, kind: str, oid: str) -> dict[str, bytes]:
         table = KINDS[kind][0]
         return {r[0]: bytes(r[1]) for r in self.db.execute(
             "SELECT field, jpeg FROM image WHERE kind=? AND owner=?", (table, oid))}
 
+    @_locked
     def payload(self, kind: str, oid: str) -> dict:
         """The entry as the platform wants it: fields + images as data URLs."""
         out = self.get(kind, oid)
@@ -142,11 +160,13 @@ class Ledger:
             out[f] = to_data_url(jpeg)
         return out
 
+    @_locked
     def status(self, kind: str) -> list[dict]:
         table = KINDS[kind][0]
         return [dict(r) for r in self.db.execute(
             "SELECT id, plate_key, changed_at, uploaded_at, upload_error FROM %s ORDER BY id" % table)]
 
+    @_locked
     def vehicle_by_plate(self, plate, color=None) -> dict | None:
         """The ledger entry (6.11 fields, no images) of a plate, for the access record's `vehicle`."""
         sql, args = "SELECT data FROM vehicle WHERE plate_key=?", [plate_key(plate)]
@@ -156,6 +176,7 @@ class Ledger:
         row = self.db.execute(sql + " ORDER BY id LIMIT 1", args).fetchone()
         return json.loads(row[0]) if row else None
 
+    @_locked
     def next_seq(self, kind: str, prefix: str) -> int:
         """1 + the highest 5-digit sequence among ids starting with `prefix`."""
         table = KINDS[kind][0]
@@ -166,6 +187,7 @@ class Ledger:
                 best = max(best, int(tail))
         return best + 1
 
+    @_locked
     def count(self, kind: str) -> int:
         return self.db.execute("SELECT count(*) FROM %s" % KINDS[kind][0]).fetchone()[0]
 

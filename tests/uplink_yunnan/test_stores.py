@@ -111,3 +111,11 @@ def test_read_rows_csv_bom_and_json(tmp_path):
     (tmp_path / "bad.json").write_text("[1, 2]")
     with pytest.raises(ValidationError):
         ledger_mod.read_rows(tmp_path / "bad.json")
+
+
+async def test_cache_usable_from_worker_threads(tmp_path):
+    import asyncio
+    with PlatformCache.open(tmp_path) as c:
+        await asyncio.to_thread(c.upsert_exceed, [exceed(i, "云A%05d" % i) for i in range(50)])
+        found = await asyncio.gather(*(asyncio.to_thread(c.is_exceed, "云A%05d" % i) for i in range(50)))
+        assert all(found)
