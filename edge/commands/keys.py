@@ -22,6 +22,10 @@ def run(args, ctx):
         key = crypto.generate_keypair(args.bits)
         priv, pub = credentials.write_keypair(state_dir, key, force=args.force)
         print("private key: %s (0600, never leaves this board)" % priv, file=sys.stderr)
+        if args.force and credentials.platform_path(state_dir).exists():
+            print("warning: %s was registered with the old key; the platform must be given the new "
+                  "public key (edge register --force, once the operator allows it)"
+                  % credentials.platform_path(state_dir), file=sys.stderr)
         print("public key (Base64 X.509, for the platform):", file=sys.stderr)
         print(crypto.public_key_b64(key))
         return 0
