@@ -127,6 +127,8 @@ class Uploader:
                 try:
                     await self._cycle(ln, sem)
                 except asyncio.CancelledError:
+                    for t in list(ln.tasks):  # don't wait for a hanging platform: rows go back to pending
+                        t.cancel()
                     raise
                 except Exception:  # e.g. the DB briefly locked or the disk full: keep going
                     log.exception("uploader %s: cycle failed; retrying in %.1f s", ln.name, self.poll_s)
@@ -225,6 +227,14 @@ class Uploader:
     async def _send_released(self, ln: _Lane, row: Claim, sem: asyncio.Semaphore):
         try:
             await self._send(ln, row)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # bookkeeping failed (DB trouble): hand the row back, keep going
+            log.exception("uploader %s: delivery bookkeeping of %s failed", ln.name, row.record_id)
+            try:
+                await asyncio.to_thread(self.outbox.release, [row.id])
+            except Exception:
+                log.exception("uploader %s: %s stays 'sending' until the next start", ln.name, row.record_id)
         finally:
             sem.release()
             ln.wake.set()
