@@ -44,7 +44,9 @@ def fsync_dir(path: Path) -> None:
 class MediaStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        if not self.root.is_dir():
+            self.root.mkdir(parents=True, exist_ok=True)
+            fsync_dir(self.root.parent)
 
     # ------------------------------------------------------------ writing
     def put_many(self, blobs: list[tuple[bytes, str]], day: str) -> list[str]:
@@ -66,7 +68,7 @@ class MediaStore:
             ref = "%s/%s.%s" % (day, digest, ext)
             final = folder / ("%s.%s" % (digest, ext))
             refs.append(ref)
-            if final.exists() and final.stat().st_size == len(data):
+            if final.exists() and self._intact(final, digest):
                 continue  # content-addressed: same bytes already stored (a re-put)
             tmp = folder / (".%s.%d.tmp" % (digest, os.getpid()))
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -83,6 +85,13 @@ class MediaStore:
         if renamed:
             fsync_dir(folder)
         return refs
+
+    @staticmethod
+    def _intact(path: Path, digest: str) -> bool:
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest() == digest
+        except OSError:
+            return False  # unreadable: write it again
 
     def put(self, data: bytes, ext: str, day: str) -> str:
         return self.put_many([(data, ext)], day)[0]

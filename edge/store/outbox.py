@@ -118,6 +118,7 @@ class Outbox:
         self.clock = clock
         self.media = MediaStore(self.dir / MEDIA_DIR)
         self.path = self.dir / DB_NAME
+        created = not self.path.exists()
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                    timeout=busy_timeout_s)
@@ -133,6 +134,9 @@ class Outbox:
         self._db.execute("PRAGMA journal_size_limit=%d" % (4 << 20))
         with self._lock:
             self._db.executescript(_SCHEMA)
+        if created:  # the new DB file's directory entry must survive a power cut too
+            from edge.store.media import fsync_dir
+            fsync_dir(self.dir)
 
     @classmethod
     def from_config(cls, config, **kw) -> "Outbox":

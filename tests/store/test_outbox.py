@@ -141,3 +141,11 @@ def test_idle_polling_writes_nothing(box):
         box.next_due_ms("yunnan")
         box.overdue(24)
     assert _files(box) == before
+
+
+def test_re_storing_the_same_photo_repairs_a_corrupt_copy(box):
+    ref = box.media.put(photo(5), "jpg", "20261122")
+    box.media.path(ref).write_bytes(b"x" * len(photo(5)))     # same size, wrong bytes
+    assert "checksum" in box.media.verify(ref)
+    assert box.media.put(photo(5), "jpg", "20261122") == ref
+    assert box.media.get(ref) == photo(5)
