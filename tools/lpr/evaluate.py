@@ -57,6 +57,12 @@ class Tally:
         return self.ok.get(key, 0) / max(1, self.n.get(key, 0))
 
 
+def _kind_table(t, title):
+    rows = [title, "  all            %s" % t.line("all")]
+    rows += ["  %-22s %s" % (k, t.line(k)) for k in sorted(k for k in t.n if k.startswith("kind:"))]
+    return "\n".join(rows)
+
+
 def keys_for(label, colour):
     return ["all", "colour:" + colour, "province:" + label[0]]
 
@@ -88,6 +94,24 @@ def eval_crops(read_fn, data, show=False, colour_tally=None):
     return t
 
 
+def eval_synth(reader, folder, show=False):
+    """Per-kind plate exact and colour correct on a tools.lpr.render set."""
+    t, tc = Tally(), Tally()
+    for row in load_labels(Path(folder) / "labels.tsv"):
+        img = imread(Path(folder) / row["file"])
+        if row["corners"]:
+            reads = reader.read(img)
+            r = reads[0] if reads else {"plate": "", "color": ""}
+        else:
+            r = reader.read_crop(img)
+        keys = ["all", "kind:" + row["kind"], "province:" + row["plate"][0]]
+        t.add(keys, r["plate"] == row["plate"])
+        tc.add(keys[:2], r["color"] == row["color"])
+        if show and r["plate"] != row["plate"]:
+            print("   synth %s: want %s got %s" % (row["file"], row["plate"], r["plate"]))
+    return t, tc
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(DEFAULT_DATA))
@@ -97,6 +121,7 @@ def main(argv=None):
     ap.add_argument("--rec-variant")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--show-errors", action="store_true")
+    ap.add_argument("--synth", action="append", default=[], help="also a tools.lpr.render set (repeatable)")
     a = ap.parse_args(argv)
     from edge.vision.plates import PlateReader
     reader = PlateReader(a.models, threads=a.threads, variant=a.variant,
@@ -109,6 +134,10 @@ def main(argv=None):
     print(c.table("crops exact"))
     print(ct_s.table("scene colour correct"))
     print(ct_c.table("crop colour correct"))
+    for folder in a.synth:
+        t, tc = eval_synth(reader, folder, a.show_errors)
+        print(_kind_table(t, "synthetic %s plate exact" % folder))
+        print(_kind_table(tc, "synthetic %s colour correct" % folder))
     return 0
 
 

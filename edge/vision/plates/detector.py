@@ -76,10 +76,11 @@ class PlateDetector:
         h, w = frame.shape[:2]
         scale = min(IN_W / w, IN_H / h)
         nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-        canvas = np.zeros((IN_H, IN_W, 3), np.float32)
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        canvas[:nh, :nw] = cv2.resize(frame, (nw, nh), interpolation=interp)
-        canvas[:nh, :nw] -= MEAN_BGR   # padding stays 0 = the mean colour
+        small = cv2.resize(frame, (nw, nh), interpolation=interp)
+        # Replicated edge, not a constant fill: a hard image/padding edge makes plate ghosts.
+        canvas = cv2.copyMakeBorder(small, 0, IN_H - nh, 0, IN_W - nw, cv2.BORDER_REPLICATE)
+        canvas = canvas.astype(np.float32) - MEAN_BGR
         x = canvas.transpose(2, 0, 1)[None] if self.nchw else canvas[None]
         return np.ascontiguousarray(x), scale
 

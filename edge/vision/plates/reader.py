@@ -16,7 +16,9 @@ from edge.vision.plates import formats, rectify
 from edge.vision.plates.detector import PlateDetector
 from edge.vision.plates.recognizer import PlateRecognizer, Read, load_dictionary
 
-FORMAT_PENALTY = 0.2   # confidence factor for a read that breaks the national formats
+FORMAT_PENALTY = 0.2
+MIN_CHARS = 5
+TWO_ROW_TOP_GROW = 0.12
 
 
 def _color_code(name):
@@ -59,11 +61,11 @@ class PlateReader:
         return best
 
     def _read_two_row(self, frame, corners):
+        # The CCPD detector was trained on single-row plates; on two-row plates its top
+        # corners sit inside the plate and clip the top row.
+        corners = rectify.expand(corners, top=TWO_ROW_TOP_GROW)
         plate = rectify.warp(frame, corners, (rectify.W2, rectify.H2))
-        top_band, bottom_band = rectify.two_row_bands(plate)
-        top = self.recognizer(top_band)
-        bottom = self.recognizer(bottom_band)
-        return plate, Read(top.text + bottom.text, top.char_probs + bottom.char_probs)
+        return plate, self.recognizer(rectify.two_row_line(plate))
 
     def _read_as(self, frame, corners, two_row):
         if two_row:
@@ -113,8 +115,12 @@ class PlateReader:
         out = []
         for det in self.detector(frame):
             r = self.read_plate(frame, det.corners, det.score, det.box)
-            if r["plate"] and r["confidence"] >= self.min_confidence:
+            # fewer than 5 characters is a sign, a lamp or a wheel arch, not a plate
+            if len(r["plate"]) >= MIN_CHARS and r["confidence"] >= self.min_confidence:
                 out.append(r)
+        # valid reads first, then by confidence: a detector ghost with a higher box score
+        # must not push the real plate to second place
+        out.sort(key=lambda r: (r["valid"], r["confidence"]), reverse=True)
         return out
 
     def read_crop(self, img, two_row=None):

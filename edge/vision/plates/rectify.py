@@ -46,7 +46,32 @@ def two_row_bands(plate):
     return plate[4:40, 40:180], plate[38:106, 4:216]
 
 
+def two_row_line(plate):
+    """The two rows of a 220x110 plate laid out as one single-row band.
+
+    The recogniser was trained on single-row plates: its LSTM expects the province first and
+    characters about half as wide as high. The top row's characters are 80x60 mm (wider than
+    high), so they are squeezed to the bottom row's proportions and put in front of it."""
+    top, bottom = two_row_bands(plate)
+    h = bottom.shape[0]
+    # 2 characters at ~0.55 width/height each plus the gap a single-row plate has there
+    top = cv2.resize(top, (int(h * 1.35), h), interpolation=cv2.INTER_AREA)
+    return np.hstack([top, bottom])
+
+
 def crop_corners(img):
     """Corners for an image that already is a plate (the whole image)."""
     h, w = img.shape[:2]
     return np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+
+
+def expand(corners, top=0.0, bottom=0.0, left=0.0, right=0.0):
+    """The quad TL, TR, BR, BL grown outward by fractions of its own height/width."""
+    tl, tr, br, bl = np.asarray(corners, np.float32)
+    down_l, down_r = bl - tl, br - tr            # left/right edges, top to bottom
+    tl, bl = tl - down_l * top, bl + down_l * bottom
+    tr, br = tr - down_r * top, br + down_r * bottom
+    across_t, across_b = tr - tl, br - bl
+    tl, tr = tl - across_t * left, tr + across_t * right
+    bl, br = bl - across_b * left, br + across_b * right
+    return np.array([tl, tr, br, bl], np.float32)

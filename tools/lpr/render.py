@@ -1,0 +1,231 @@
+"""Synthetic Chinese plates after GA 36-2018 layouts, and synthetic scenes around them.
+
+    .venv/bin/python -m tools.lpr.render --out var/lpr/synth --per-kind 40 [--seed 1]
+        writes <kind>_<n>.png (a scene) + labels.tsv (file, plate, color, kind, corners)
+
+Kinds: blue, yellow, yellow_two_row, green (small new energy, 8 chars), yellow_green (large
+new energy), white (police 警), black (港/澳 / 领). Provinces are drawn uniformly from all 31.
+Fonts: Noto Sans CJK Bold / WenQuanYi Zen Hei from Debian (not the plate typeface: glyphs are
+stretched into the GA 36 character cells, close enough to measure layout handling and colour).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from edge.vision.plates.formats import LETTERS, NEV_LARGE_LAST, PROVINCES
+
+FONTS = ["/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+         "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"]
+DIGITS = "0123456789"
+SERIAL = LETTERS + DIGITS
+
+# background RGB, ink RGB per colour
+PALETTE = {
+    "blue": ((18, 65, 190), (245, 245, 245)),
+    "yellow": ((240, 190, 20), (15, 15, 15)),
+    "white": ((235, 235, 235), (15, 15, 15)),
+    "black": ((20, 20, 20), (240, 240, 240)),
+    "green": ((90, 200, 110), (15, 15, 15)),
+    "yellow_green": ((90, 190, 100), (15, 15, 15)),
+}
+KINDS = ("blue", "yellow", "yellow_two_row", "green", "yellow_green", "white", "black")
+
+_glyph_cache = {}
+
+
+def _glyph(ch, font_path):
+    """Tight grey glyph mask (uint8) of `ch`, cached."""
+    key = (ch, font_path)
+    if key not in _glyph_cache:
+        font = ImageFont.truetype(font_path, 120)
+        im = Image.new("L", (320, 320), 0)
+        ImageDraw.Draw(im).text((80, 60), ch, fill=255, font=font)
+        a = np.array(im)
+        ys, xs = np.nonzero(a > 40)
+        _glyph_cache[key] = a[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    return _glyph_cache[key]
+
+
+def _put(canvas, ch, x, y, w, h, ink, font_path):
+    g = _glyph(ch, font_path)
+    if ch in "1":          # a narrow glyph keeps its width and is centred in the cell
+        gw = max(4, int(g.shape[1] * h / g.shape[0]))
+        g = cv2.resize(g, (min(gw, w), h))
+        x += (w - g.shape[1]) // 2
+    else:
+        g = cv2.resize(g, (w, h))
+    a = (g.astype(np.float32) / 255.0)[..., None]
+    region = canvas[y:y + h, x:x + g.shape[1]]
+    region[:] = region * (1 - a) + np.array(ink, np.float32) * a
+
+
+def random_text(kind, rng):
+    p = PROVINCES[rng.integers(len(PROVINCES))]
+    L = LETTERS[rng.integers(len(LETTERS))]
+    ser = lambda n, pool=SERIAL: "".join(pool[rng.integers(len(pool))] for _ in range(n))
+    if kind == "green":
+        return p + L + "DF"[rng.integers(2)] + ser(1) + ser(4, DIGITS)
+    if kind == "yellow_green":
+        return p + L + ser(5, DIGITS) + NEV_LARGE_LAST[rng.integers(2)]
+    if kind == "white":
+        return p + L + ser(4) + "警"
+    if kind == "black":
+        return ("粤Z" + ser(4) + "港澳"[rng.integers(2)]) if rng.random() < 0.5 else (p + L + ser(4) + "领")
+    if kind in ("yellow", "yellow_two_row") and rng.random() < 0.2:
+        return p + L + ser(4) + ("挂" if kind == "yellow_two_row" else "学")
+    return p + L + ser(5)
+
+
+def colour_of(kind):
+    return "yellow" if kind == "yellow_two_row" else kind
+
+
+def render_plate(text, kind, rng=None, font_path=None, scale=1.0):
+    """RGB float32 plate image (mm -> px at `scale` px/mm) and its colour word."""
+    rng = rng or np.random.default_rng(0)
+    font_path = font_path or FONTS[0]
+    color = colour_of(kind)
+    bg, ink = PALETTE[color]
+    two_row = kind == "yellow_two_row"
+    W, H = (440, 220) if two_row else ((480, 140) if len(text) == 8 else (440, 140))
+    img = np.empty((H, W, 3), np.float32)
+    img[:] = bg
+    if color == "green":       # light-to-green vertical gradient
+        t = np.linspace(0, 1, H)[:, None, None]
+        img[:] = (1 - t) * np.array((235, 250, 235)) + t * np.array((60, 190, 90))
+    if color == "yellow_green":  # yellow block on the left, green on the right
+        img[:, :int(W * 0.3)] = PALETTE["yellow"][0]
+    # frame line
+    cv2.rectangle(img, (4, 4), (W - 5, H - 5), tuple(float(c) for c in ink), 3)
+    red = (200, 20, 20)
+    if two_row:
+        for i, ch in enumerate(text[:2]):
+            _put(img, ch, 110 + i * 140, 15, 80, 60, ink, font_path)
+        for i, ch in enumerate(text[2:]):
+            _put(img, ch, 27 + i * 80, 90, 65, 110, red if ch == "警" else ink, font_path)
+    elif len(text) == 8:
+        xs = [15, 67, 161, 213, 265, 317, 369, 421]
+        for x, ch in zip(xs, text):
+            _put(img, ch, x, 25, 43, 90, ink, font_path)
+        cv2.circle(img, (136, 70), 5, tuple(float(c) for c in ink), -1)
+    else:
+        xs = [15, 72, 151, 208, 265, 322, 379]
+        for x, ch in zip(xs, text):
+            _put(img, ch, x, 25, 45, 90, red if ch == "警" else ink, font_path)
+        cv2.circle(img, (134, 70), 5, tuple(float(c) for c in ink), -1)
+    if scale != 1.0:
+        img = cv2.resize(img, (int(W * scale), int(H * scale)), interpolation=cv2.INTER_AREA)
+    return img, color
+
+
+def degrade(img, rng, night=False):
+    """Blur, dirt, glare, noise, JPEG on a float RGB image -> uint8 BGR."""
+    h, w = img.shape[:2]
+    out = img.copy()
+    for _ in range(rng.integers(0, 4)):          # dirt blotches
+        cx, cy, r = rng.integers(w), rng.integers(h), rng.integers(3, max(4, w // 15))
+        cv2.circle(out, (int(cx), int(cy)), int(r), tuple(float(v) for v in rng.uniform(60, 120, 3)), -1)
+    out = cv2.addWeighted(out, 0.85, img, 0.15, 0)
+    if rng.random() < 0.3:                        # glare: a bright elliptical patch
+        mask = np.zeros((h, w), np.float32)
+        cv2.ellipse(mask, (int(rng.integers(w)), int(rng.integers(h))),
+                    (int(rng.integers(w // 10 + 2, w // 3 + 3)), int(rng.integers(h // 10 + 2, h // 3 + 3))),
+                    0, 0, 360, 1.0, -1)
+        mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, w / 40))[..., None]
+        out = out * (1 - 0.6 * mask) + 255 * 0.6 * mask
+    if night:
+        out = out * rng.uniform(0.25, 0.5) + rng.normal(0, 8, out.shape)
+    k = rng.choice([0, 0, 1, 2])
+    if k:
+        out = cv2.GaussianBlur(out, (0, 0), float(k) * 0.6)
+    out = out + rng.normal(0, rng.uniform(2, 8), out.shape)
+    out = np.clip(out, 0, 255).astype(np.uint8)[..., ::-1]
+    q = int(rng.integers(40, 90))
+    return cv2.imdecode(cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, q])[1], cv2.IMREAD_COLOR)
+
+
+def scene(plate_rgb, rng, size=(1280, 720), night=False):
+    """Place a plate into a synthetic frame with perspective. -> (BGR uint8 frame, corners TL,TR,BR,BL)."""
+    W, H = size
+    ph, pw = plate_rgb.shape[:2]
+    frame = np.empty((H, W, 3), np.float32)
+    base = rng.uniform(40, 200, 3)
+    grad = np.linspace(0.6, 1.2, H)[:, None, None]
+    frame[:] = base * grad
+    for _ in range(6):                            # vehicle-ish blocks
+        x1, y1 = rng.integers(0, W), rng.integers(0, H)
+        cv2.rectangle(frame, (int(x1), int(y1)), (int(x1 + rng.integers(50, 500)), int(y1 + rng.integers(30, 300))),
+                      tuple(float(v) for v in rng.uniform(0, 255, 3)), -1)
+    frame += rng.normal(0, 10, frame.shape)
+    target_w = rng.uniform(0.12, 0.3) * W
+    s = target_w / pw
+    tw, th = pw * s, ph * s
+    cx, cy = rng.uniform(tw, W - tw), rng.uniform(th, H - th)
+    ang = np.deg2rad(rng.uniform(-10, 10))
+    base_pts = np.array([[-tw / 2, -th / 2], [tw / 2, -th / 2], [tw / 2, th / 2], [-tw / 2, th / 2]])
+    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    pts = base_pts @ rot.T
+    pts += rng.normal(0, th * 0.08, pts.shape)         # perspective jitter
+    yaw = rng.uniform(-0.25, 0.25)                      # one side nearer
+    pts[[1, 2], 1] *= 1 + yaw
+    pts[[0, 3], 1] *= 1 - yaw
+    pts += (cx, cy)
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
+    m = cv2.getPerspectiveTransform(src, pts.astype(np.float32))
+    warped = cv2.warpPerspective(plate_rgb, m, (W, H), flags=cv2.INTER_AREA)
+    mask = cv2.warpPerspective(np.ones((ph, pw), np.float32), m, (W, H))[..., None]
+    frame = frame * (1 - mask) + warped * mask
+    return degrade(frame, rng, night), pts.astype(np.float32)
+
+
+def make_set(out, per_kind, seed=1, kinds=KINDS, crops=False):
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for kind in kinds:
+        for i in range(per_kind):
+            text = random_text(kind, rng)
+            font = FONTS[int(rng.integers(len(FONTS)))]
+            plate, color = render_plate(text, kind, rng, font)
+            night = rng.random() < 0.25
+            if crops:
+                scale = rng.uniform(0.25, 0.5)
+                small = cv2.resize(plate, (int(plate.shape[1] * scale), int(plate.shape[0] * scale)),
+                                   interpolation=cv2.INTER_AREA)
+                img, corners = degrade(small, rng, night), None
+            else:
+                img, corners = scene(plate, rng, night=night)
+            name = "%s_%03d.png" % (kind, i)
+            cv2.imwrite(str(out / name), img)
+            rows.append({"file": name, "plate": text, "color": color, "kind": kind,
+                         "corners": "" if corners is None else ";".join("%.1f,%.1f" % tuple(p) for p in corners)})
+        print("[render] %s: %d" % (kind, per_kind), flush=True)
+    with open(out / "labels.tsv", "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["file", "plate", "color", "kind", "corners"], delimiter="\t")
+        w.writeheader()
+        w.writerows(rows)
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="var/lpr/synth")
+    ap.add_argument("--per-kind", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--crops", action="store_true", help="plate crops instead of scenes")
+    a = ap.parse_args(argv)
+    make_set(a.out, a.per_kind, a.seed, crops=a.crops)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
