@@ -1,4 +1,4 @@
-"""edge outbox stats | list | retry | show | prune: inspect and fix the store-and-forward outbox.
+"""edge outbox stats | list | retry | show | check | prune: inspect and fix the store-and-forward outbox.
 
 Safe to run while the lane runs (SQLite serialises the writers; nothing here resets the
 lane's in-flight deliveries)."""
@@ -28,6 +28,8 @@ def add_arguments(p):
     r.add_argument("--all-rejected", action="store_true", help="retry every rejected record")
     sh = sub.add_parser("show", help="print one stored record and its delivery rows")
     sh.add_argument("record_id")
+    ck = sub.add_parser("check", help="PRAGMA integrity_check + checksum of every undelivered record's photos")
+    ck.add_argument("--all", action="store_true", help="check the photos of delivered records too")
     pr = sub.add_parser("prune", help="apply retention now (expired records; disk high-water)")
     pr.add_argument("--json", action="store_true")
 
@@ -112,6 +114,25 @@ def _show(args, ctx, box):
     return 0
 
 
+def _check(args, ctx, box):
+    from edge.store.outbox import DELIVERED, PENDING, REJECTED, SENDING
+    problems = [r for r in box.integrity_check() if r != "ok"]
+    for p in problems:
+        print("database: %s" % p)
+    states = (PENDING, SENDING, REJECTED) + ((DELIVERED,) if args.all else ())
+    ids = sorted({r["record_id"] for r in box.list(states)})
+    bad = 0
+    for rid in ids:
+        for field, ref in sorted(box.media_of(rid).items()):
+            err = box.media.verify(ref)
+            if err:
+                bad += 1
+                print("%s %s: %s" % (rid, field, err))
+    print("%s: database %s, %d records checked, %d bad photos"
+          % (box.path, "ok" if not problems else "DAMAGED", len(ids), bad))
+    return 1 if problems or bad else 0
+
+
 def _prune(args, ctx, box):
     from edge.store.retention import Retention
     report = Retention.from_config(box, ctx.config).run()
@@ -120,4 +141,4 @@ def _prune(args, ctx, box):
     return 0 if not report["alarm"] else 1
 
 
-ACTIONS = {"stats": _stats, "list": _list, "retry": _retry, "show": _show, "prune": _prune}
+ACTIONS = {"stats": _stats, "list": _list, "retry": _retry, "show": _show, "check": _check, "prune": _prune}

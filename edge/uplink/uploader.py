@@ -81,6 +81,20 @@ class Uploader:
         return cls(outbox, destinations, concurrency=o.concurrency, batch=o.batch, poll_s=o.poll_s,
                    backoff_min_s=o.backoff_min_s, backoff_max_s=o.backoff_max_s, **kw)
 
+    @classmethod
+    async def open(cls, outbox: Outbox, config, **kw) -> "Uploader":
+        """An uploader with a client for every `[uplink] destinations` name (registry.py)."""
+        from edge.uplink.registry import open_destinations
+        return cls.from_config(outbox, await open_destinations(config), config, **kw)
+
+    async def close(self):
+        """Close the destinations' clients (after stop())."""
+        for ln in self.lanes.values():
+            try:
+                await ln.dest.close()
+            except Exception:
+                log.exception("closing destination %s", ln.name)
+
     # ------------------------------------------------------------ control
     def notify(self):
         """New records were put (in this process): look now rather than at the next poll."""

@@ -92,3 +92,16 @@ def test_outbox_cli_errors_are_one_line(conf):
     assert r.returncode == 2 and "no record NOPE" in r.stderr
     r = edge(conf, "record", "demo", "--count", "0", check=False)
     assert r.returncode == 2 and "--count" in r.stderr
+
+
+def test_outbox_check_reports_a_corrupt_photo(conf, tmp_path):
+    ids = edge(conf, "record", "demo", "--count", "2").stdout.split()
+    assert "0 bad photos" in edge(conf, "outbox", "check").stdout
+    box = Outbox(tmp_path / "state", ["yunnan"])
+    p = box.media.path(box.media_of(ids[1])["carImg"])
+    box.close()
+    p.write_bytes(b"\xff\xd8 flipped bits")
+    r = edge(conf, "outbox", "check", check=False)
+    assert r.returncode == 1
+    assert ids[1] + " carImg:" in r.stdout and "checksum mismatch" in r.stdout and "1 bad photos" in r.stdout
+    assert edge(conf, "outbox", "prune", "--json").returncode == 0
