@@ -126,7 +126,7 @@ def tiny_photo(i: int) -> bytes:
 
 @pytest.mark.slow
 async def test_outage_refused_then_503_http_platform(tmp_path):
-    per_day, days = 800, 3
+    per_day, days = 600, 3
     platform = HttpPlatform()
     await platform.start()           # bound to learn a free port ...
     port = platform.port
@@ -151,7 +151,7 @@ async def test_outage_refused_then_503_http_platform(tmp_path):
     platform.down = False
     secs, new_ids, put_at = await catch_up(
         box, up, len(backlog),
-        lambda k: build(START + timedelta(days=3, hours=k), 100_000 + k), range(300, len(backlog), 600))
+        lambda k: build(START + timedelta(days=3, hours=k), 100_000 + k), range(300, len(backlog), 500))
     await up.stop()
     await runner
     await dest.close()
