@@ -97,6 +97,21 @@ def bench_puts(d: Path, n: int, photos: bool, batch: int = 1, start: int = 0) ->
     return m
 
 
+def bench_recorder(d: Path, n: int) -> IoMeter:
+    """The lane's path: stamp two 1280x720 photos (Pillow, CJK font), encode JPEG, durable put."""
+    from edge.commands.record import demo_passage
+    from edge.lane.recorder import Recorder
+    box = Outbox(d, ["yunnan"])
+    rec = Recorder(box, "91530100MA6K5XYZ1P001V", "A", "A01")
+    rng = random.Random(1)
+    passages = [demo_passage(rng, "91530100MA6K5XYZ1P001V", i, (1280, 720)) for i in range(n)]
+    with IoMeter() as m:
+        for p in passages:
+            rec.record(p)
+    box.close()
+    return m
+
+
 class InstantDestination:
     name = "yunnan"
 
@@ -201,6 +216,10 @@ def main(argv=None) -> int:
         line("outbox put, no photos", plain, payload)
         line("outbox put, 2 photos", withp, payload + photo_bytes)
         line("outbox put_many(10), 2 photos", batched, payload + photo_bytes)
+        k = max(20, n // 5)
+        m = bench_recorder(root / "r", k)
+        print("recorder (stamp+JPEG 2 x 1280x720 + put) %5.0f records/s  (%.1f ms each; %.0f bytes written/record)"
+              % (k / m.dt, 1000 * m.dt / k, m.write_bytes / k))
         dt, m = asyncio.run(bench_catchup_instant(root / "d", args.catchup))
         print("catch-up, in-process destination   %8.0f records/s (%d in %.2f s; %.0f bytes written/record "
               "for the state changes)" % (args.catchup / dt, args.catchup, dt, m.write_bytes / args.catchup))
