@@ -220,7 +220,10 @@ class Outbox:
             reason = validate(body) if validate else None
             db.execute("INSERT INTO counters(name, value) VALUES(?, ?) "
                        "ON CONFLICT(name) DO UPDATE SET value=excluded.value", (SEQ, seq))
-            self._insert(db, body["recordId"], kind, _day_of(body, now_s), body, refs, now_s, reason)
+            if not self._insert(db, body["recordId"], kind, _day_of(body, now_s), body, refs, now_s, reason):
+                # same ms stamp and same sequence number: cannot happen unless the clock and the
+                # counter both went back; refuse loudly rather than drop this passage silently
+                raise OutboxError("recordId %s already stored" % body["recordId"])
         return body, reason is None
 
     def _existing(self, ids) -> set:

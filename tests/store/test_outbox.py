@@ -149,3 +149,10 @@ def test_re_storing_the_same_photo_repairs_a_corrupt_copy(box):
     assert "checksum" in box.media.verify(ref)
     assert box.media.put(photo(5), "jpg", "20261122") == ref
     assert box.media.get(ref) == photo(5)
+
+
+def test_put_new_refuses_an_id_collision_instead_of_dropping_the_record(box):
+    box.put(make_record(1))
+    with pytest.raises(OutboxError, match="already stored"):
+        box.put_new(lambda seq: make_record(1))
+    assert box.seq() == 0  # rolled back: the number was not consumed
