@@ -56,12 +56,6 @@ def render_clip(rng, kind, photos=None, level=None, bg_kind=None, size=R.SIZE):
     if bg_kind is None:
         bg_kind = "wet" if kind == "wet" else rng.choice(["scene", "road", "gate", "sky", "night"]
                                                          if kind != "shadow" else ["scene", "road", "gate"])
-    for _ in range(20):
-        bg = R.background(rng, bg_kind, photos, size)
-        if np.mean(R.luminance(R.to_linear(bg))) >= R.MIN_BG_LINEAR * 2:
-            break
-    veh = _vehicle(rng)
-    _, _, shape = R.plume_density(rng, size)
     ambient = 0.55 if bg_kind == "night" else rng.uniform(0.7, 1.0)
     if kind == "smoke":
         level = int(rng.integers(1, 6)) if level is None else level
@@ -75,6 +69,15 @@ def render_clip(rng, kind, photos=None, level=None, bg_kind=None, size=R.SIZE):
         target, medium, start = rng.uniform(0.1, 0.4), None, PASS[1] - 2
     else:
         target, medium, start = rng.uniform(0.0, 0.06), R.smoke_colour(rng, "black", ambient), PASS[0] + 3
+    _, mask0, shape = R.plume_density(rng, size)
+    for _ in range(30):  # a background that can show this much blackness (see render_sample)
+        bg = R.background(rng, bg_kind, photos, size)
+        bg_lum = R.luminance(R.to_linear(bg))
+        contrast = np.ones_like(bg_lum) if medium is None else \
+            np.clip(1 - R.luminance(medium) / np.maximum(bg_lum, 1e-4), 0, 1)
+        if np.mean(bg_lum) >= R.MIN_BG_LINEAR * 2 and np.mean(contrast[mask0]) * 0.95 >= target:
+            break
+    veh = _vehicle(rng)
     steam_rng = np.random.default_rng(int(rng.integers(1 << 30)))
     # a fixed camera for the whole clip: same exposure, codec; fresh sensor noise per frame
     cam_seed = int(rng.integers(1 << 30))
@@ -92,11 +95,11 @@ def render_clip(rng, kind, photos=None, level=None, bg_kind=None, size=R.SIZE):
         black = 0.0
         if i >= start and tau > 0:
             dens, mask, _ = R.plume_density(rng, size, t=i / FPS, shape=shape)
-            k = R.solve_k(dens, mask, tau)
+            k = R.solve_k(dens, mask, tau, contrast if medium is not None else None)
             med = medium if medium is not None else R.smoke_colour(steam_rng, "steam", ambient, dens)
             img, T = R.composite(img, dens, k, med)
-            if kind in ("smoke", "clean", "shadow"):
-                black = float(np.mean(1 - T[mask]))
+            if medium is not None:
+                black = R.plume_blackness((1 - T) * contrast)
         present = x0 < 1.0 and x0 + 1.4 > 0.0
         if present:
             img = _draw_vehicle(img, veh, x0, size)

@@ -1,6 +1,6 @@
 """Render the synthetic Ringelmann data sets: `train` and a held-out `eval` with unseen backgrounds.
 
-    .venv/bin/python -m tools.smoke.dataset [--train 24000] [--eval 4000] [--out var/smoke]
+    .venv/bin/python -m tools.smoke.dataset [--train 16000] [--eval 3000] [--out var/smoke]
 
 Held-out means: the eval set crops only the scene photos of the eval split (render.scene_photos),
 and every procedural background, plume and camera draw comes from random streams seeded
@@ -49,8 +49,8 @@ def render_set(split, n, progress=True):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--train", type=int, default=24000)
-    ap.add_argument("--eval", type=int, default=4000)
+    ap.add_argument("--train", type=int, default=16000)
+    ap.add_argument("--eval", type=int, default=3000)
     ap.add_argument("--out", default="var/smoke")
     a = ap.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)

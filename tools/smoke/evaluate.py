@@ -160,6 +160,52 @@ def clip_report(models, n_clips, threshold=2, min_frames=5, seed_split="clips-ev
     return rep
 
 
+def markdown(rep):
+    """The tables for the model card."""
+    out = []
+    models = rep["models"]
+    out.append("| model | exact | within one | negatives graded >=2 | steam graded >=3 | size |")
+    out.append("|---|---|---|---|---|---|")
+    for name, s in models.items():
+        out.append("| %s | %.3f | %.3f | %s | %s | %s |" % (
+            name, s["exact"], s["within_one"], s.get("negatives_graded_ge2", "-"), s.get("steam_graded_ge3", "-"),
+            "%.1f KiB" % (s["size_bytes"] / 1024) if "size_bytes" in s else "-"))
+    for name in ("fp32", "int8", "classical_reference"):
+        if name in models:
+            out += ["", md_confusion(np.array(models[name]["confusion"]), name)]
+    if "fp32" in models:
+        out += ["", "Exact / within-one by background and by plume (fp32 | classical with reference):", "",
+                "| subset | n | CNN exact | CNN within one | classical exact | classical within one |",
+                "|---|---|---|---|---|---|"]
+        for group in ("by_background", "by_plume", "by_shadow"):
+            for key, s in models["fp32"][group].items():
+                c = models["classical_reference"][group][key]
+                out.append("| %s %s | %d | %.3f | %.3f | %.3f | %.3f |" % (
+                    group[3:], key, s["n"], s["exact"], s["within_one"], c["exact"], c["within_one"]))
+    if "disagreement" in rep:
+        d = rep["disagreement"]
+        out += ["", "CNN (fp32) and classical (with reference) differ by 2+ levels on %d of %d crops "
+                "(CNN right on %d, classical right on %d):" % (d["n"], d["of"], d["cnn_right"], d["classical_right"]), "",
+                "| where | disagreements | of | CNN right | classical right |", "|---|---|---|---|---|"]
+        for k, v in sorted(d["by"].items(), key=lambda kv: -kv[1]["n"]):
+            out.append("| %s | %d | %d | %d | %d |" % (k, v["n"], v["of"], v["cnn_right"], v["classical_right"]))
+    if "clips" in rep:
+        c = rep["clips"]
+        out += ["", "Clips (one vehicle each, %d fps; event = %d consecutive frames >= level %d after the vehicle):"
+                % (c["fps"], c["min_frames"], c["threshold"]), "",
+                "| clip kind | clips | with an event | frames after the vehicle graded >= %d |" % c["threshold"],
+                "|---|---|---|---|"]
+        for kind, k in c["kinds"].items():
+            out.append("| %s | %d | %d (%.1f%%) | %.1f%% |" % (kind, k["clips"], k["events"], 100 * k["event_rate"],
+                                                           100 * k["frames_after_vehicle_ge_threshold"]))
+        sm = c["kinds"].get("smoke")
+        if sm:
+            out += ["", "Black-smoke clips by true level: " + ", ".join(
+                "level %s: %d/%d fired" % (lv, v["events"], v["clips"]) for lv, v in sm["by_level"].items())
+                + "; event level exact %s, within one %s." % (sm["event_level_exact"], sm["event_level_within_one"])]
+    return "\n".join(out)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="var/smoke")
@@ -170,10 +216,11 @@ def main(argv=None):
     rep = still_report(a.data, a.models)
     if a.clips:
         rep["clips"] = clip_report(a.models, a.clips)
-    for name in ("fp32", "int8", "classical_reference"):
-        if name in rep["models"]:
-            print()
-            print(md_confusion(np.array(rep["models"][name]["confusion"]), name))
+    md = markdown(rep)
+    print()
+    print(md)
+    with open(os.path.join(a.data, "report.md"), "w") as f:
+        f.write(md + "\n")
     path = os.path.join(a.data, "report.json")
     with open(path, "w") as f:
         json.dump(rep, f, indent=1)

@@ -6,7 +6,7 @@ I = I_bg * T in linear light, so the blackness 1 - T = 1 - I / I_bg pixel by pix
 The background is the same region with no plume -- a reference frame from the fixed camera
 (the lane's empty-ROI frame) when given, otherwise the median of the crop's border ring
 (worse: plumes that cross the border, shadows, textured backgrounds all bias it).
-The plume is where the (3x3-smoothed) blackness is at least 40 % of its 98th percentile; the estimate is the
+The plume is where the (3x3-smoothed) blackness is at least 35 % of its 98th percentile; the estimate is the
 mean blackness there. Lighter-than-background plumes (white steam) come out as 0.
 
 Pure numpy; works on any crop size. Images are RGB uint8 or float in [0, 1].
@@ -16,7 +16,9 @@ import numpy as np
 # Below this linear luminance behind the plume, black smoke cannot be seen (black on black):
 # the estimate then reports observable=False rather than a made-up level.
 MIN_BG_LINEAR = 0.035
-MIN_BLACKNESS = 0.05
+MIN_BLACKNESS = 0.1  # sensor noise on a dark background reaches a few % per pixel
+MIN_PLUME_FRACTION = 0.02
+BODY_FRACTION = 0.35  # the plume: at least this fraction of its 98th-percentile blackness
 
 
 def _linear_luminance(img):
@@ -52,9 +54,9 @@ def estimate(crop, background=None, ring=4):
     observable = float(np.mean(bg >= MIN_BG_LINEAR)) >= 0.5
     smooth = _box3(black)  # the plume's extent from a denoised map, its blackness from the pixels
     p98 = float(np.percentile(smooth, 98))
-    cut = max(MIN_BLACKNESS, 0.4 * p98)
+    cut = max(MIN_BLACKNESS, BODY_FRACTION * p98)
     plume = (smooth >= cut) & (black >= cut) & (bg >= MIN_BG_LINEAR)
-    value = float(black[plume].mean()) if plume.any() and p98 >= MIN_BLACKNESS else 0.0
+    value = float(black[plume].mean()) if plume.mean() >= MIN_PLUME_FRACTION else 0.0
     return {"level": level_of(value), "blackness": round(value, 4),
             "plume_fraction": round(float(plume.mean()), 4), "background": round(float(np.median(bg)), 4),
             "observable": observable, "reference": background is not None}
