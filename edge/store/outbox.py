@@ -478,16 +478,17 @@ class Outbox:
         return {"count": n, "oldest_ms": oldest, "hours": hours}
 
     # ------------------------------------------------------------ retention support
-    def delivered_oldest(self, limit: int, before_ms: int | None = None) -> list[dict]:
-        """Oldest records delivered to every destination (never one with an undelivered row)."""
-        q = ("SELECT r.record_id, r.created_ms FROM records r WHERE NOT EXISTS (SELECT 1 FROM deliveries d "
-             "WHERE d.record_id=r.record_id AND d.state!=?)")
-        args: list = [DELIVERED]
-        if before_ms is not None:
-            q += " AND r.created_ms<?"
-            args.append(before_ms)
-        q += " ORDER BY r.created_ms, r.rowid LIMIT ?"
-        args.append(limit)
+    def delivered_oldest(self, limit: int, before_day: str | None = None) -> list[dict]:
+        """Oldest records (by their Beijing day, then insertion) delivered to every destination —
+        never one with an undelivered row. Walks the records_day index: no sort, no full scan."""
+        q = "SELECT r.record_id, r.day, r.created_ms FROM records r INDEXED BY records_day WHERE "
+        args: list = []
+        if before_day is not None:
+            q += "r.day<? AND "
+            args.append(before_day)
+        q += ("NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.record_id=r.record_id AND d.state!=?) "
+              "ORDER BY r.day, r.rowid LIMIT ?")
+        args += [DELIVERED, limit]
         with self._lock:
             return [dict(r) for r in self._db.execute(q, args)]
 
@@ -521,13 +522,19 @@ class Outbox:
                     "SELECT DISTINCT ref FROM media WHERE ref IN (%s)" % ",".join("?" * len(chunk)), chunk))
         return [r for r in refs if r not in still]
 
-    def delivered_clips(self, before_ms: int) -> list[tuple[str, str]]:
-        """(record_id, ref) of clips of fully delivered records made before `before_ms`."""
+    def delivered_clips(self, before_day: str | None = None) -> list[tuple[str, str]]:
+        """(record_id, ref) of clips of fully delivered records of days before `before_day`
+        (all days if None)."""
+        q = ("SELECT m.record_id, m.ref FROM records r INDEXED BY records_day JOIN media m "
+             "ON m.record_id=r.record_id WHERE m.kind='clip' ")
+        args: list = []
+        if before_day is not None:
+            q += "AND r.day<? "
+            args.append(before_day)
+        q += "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.record_id=r.record_id AND d.state!=?)"
+        args.append(DELIVERED)
         with self._lock:
-            return [(r[0], r[1]) for r in self._db.execute(
-                "SELECT m.record_id, m.ref FROM media m JOIN records r ON r.record_id=m.record_id "
-                "WHERE m.kind='clip' AND r.created_ms<? AND NOT EXISTS (SELECT 1 FROM deliveries d "
-                "WHERE d.record_id=m.record_id AND d.state!=?)", (before_ms, DELIVERED))]
+            return [(r[0], r[1]) for r in self._db.execute(q, args)]
 
     def forget_media(self, pairs) -> list[str]:
         """Drop media rows (record_id, ref); return refs no record uses any more."""

@@ -1,7 +1,8 @@
 """Retention and disk pressure: keep what the spec demands, never lose what is not delivered.
 
-Spec: access records and their photos are kept ≥24 months, clips ≥12 months. A "month" here
-is 31 days, so the cut-off is never earlier than the calendar says.
+Spec: access records and their photos are kept ≥24 months, clips ≥12 months. A record's age
+is that of its Beijing day (its accessTime's date); a "month" here is 31 days, and only days
+strictly before the cut-off day go, so the cut-off is never earlier than the calendar says.
 
 `Retention.run()` (the lane's housekeeping job calls it hourly):
   1. expire: delivered records older than `retention_months` (and their photos), and clips of
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 import logging
 import shutil
+from datetime import datetime
 
+from edge import timeutil
 from edge.store.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -64,14 +67,17 @@ class Retention:
         report["freed_bytes"] += self.outbox.media.delete(orphans)
         return len(ids)
 
+    def _cutoff_day(self, now_ms: int, age_ms: int) -> str:
+        return timeutil.fmt_date(datetime.fromtimestamp((now_ms - age_ms) / 1000, timeutil.BEIJING))
+
     def _expire(self, now_ms, report):
-        cutoff = now_ms - self.retention_ms
+        cutoff = self._cutoff_day(now_ms, self.retention_ms)
         while True:
-            rows = self.outbox.delivered_oldest(self.batch, before_ms=cutoff)
+            rows = self.outbox.delivered_oldest(self.batch, before_day=cutoff)
             if not rows:
                 break
             report["expired"] += self._delete([r["record_id"] for r in rows], report)
-        clips = self.outbox.delivered_clips(now_ms - self.clip_retention_ms)
+        clips = self.outbox.delivered_clips(self._cutoff_day(now_ms, self.clip_retention_ms))
         if clips:
             report["freed_bytes"] += self.outbox.media.delete(self.outbox.forget_media(clips))
             report["clips"] += len(clips)
@@ -79,21 +85,22 @@ class Retention:
     def _relieve_disk(self, now_ms, report):
         if self.usage() <= self.high_water_pct:
             return
-        clips = self.outbox.delivered_clips(now_ms + 1)
+        clips = self.outbox.delivered_clips()
         if clips:  # big and least needed: go first
             report["freed_bytes"] += self.outbox.media.delete(self.outbox.forget_media(clips))
             report["clips"] += len(clips)
+        cutoff = self._cutoff_day(now_ms, self.retention_ms)
         warned = False
         while self.usage() > self.high_water_pct:
             rows = self.outbox.delivered_oldest(min(self.batch, 50))
             if not rows:
                 break
-            young = [r for r in rows if r["created_ms"] > now_ms - self.retention_ms]
+            young = [r for r in rows if r["day"] >= cutoff]
             if young and not warned:
                 warned = True
                 log.error("disk above %.0f%%: pruning delivered records younger than the retention "
-                          "period (oldest kept now from %d days ago) — storage is too small",
-                          self.high_water_pct, (now_ms - young[0]["created_ms"]) // DAY_MS)
+                          "period (now from %s on) — storage is too small for this site's traffic",
+                          self.high_water_pct, young[0]["day"])
             report["pruned"] += self._delete([r["record_id"] for r in rows], report)
         use = self.usage()
         if use > self.high_water_pct:

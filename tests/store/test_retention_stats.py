@@ -1,5 +1,9 @@
 """Retention (never prunes undelivered), disk high-water pruning, daily statistics, alarms."""
+from datetime import datetime
+
 import pytest
+
+from edge import timeutil
 
 from edge.store.outbox import DELIVERED, Outbox
 from edge.store.retention import DAY_MS, Retention
@@ -7,6 +11,10 @@ from edge.store import stats
 from outbox_helpers import make_record, photo
 
 NOW = 1_795_000_000.0  # a fixed "now" (2026-11-18) for the clock
+
+
+def at(t: float) -> str:
+    return timeutil.fmt_datetime(datetime.fromtimestamp(t, timeutil.BEIJING))
 
 
 class Clock:
@@ -29,7 +37,7 @@ def test_expiry_keeps_24_months_of_records_and_12_of_clips(tmp_path):
     days_ago = {0: 800, 1: 700, 2: 400, 3: 800, 4: 200}  # record 3 stays undelivered
     for i, age in days_ago.items():
         clock.t = NOW - age * 86400
-        box.put(make_record(i), {"carImg": photo(i), "clip": (b"clip%d" % i, "mp4")})
+        box.put(make_record(i, at(clock.t)), {"carImg": photo(i), "clip": (b"clip%d" % i, "mp4")})
     clock.t = NOW
     deliver_all(box, ids={"REC%012d" % i for i in (0, 1, 2, 4)})
     paths = {i: box.media.path(box.media_of("REC%012d" % i)["carImg"]) for i in days_ago}
@@ -53,7 +61,7 @@ def test_disk_pressure_prunes_oldest_delivered_first_never_undelivered(tmp_path)
     box = Outbox(tmp_path, ["yunnan", "hj212"], clock=clock)
     for i in range(10):
         clock.t = NOW - (10 - i) * 86400
-        box.put(make_record(i), {"carImg": photo(i, size=1000)})
+        box.put(make_record(i, at(clock.t)), {"carImg": photo(i, size=1000)})
     clock.t = NOW
     # records 0..5 delivered to both; 6..9 still pending on hj212
     deliver_all(box, "yunnan")
