@@ -473,8 +473,8 @@ class Outbox:
         cutoff = self._now_ms() - int(hours * 3600_000)
         with self._lock:
             n, oldest = self._db.execute(
-                "SELECT COUNT(*), MIN(created_ms) FROM deliveries WHERE state!=? AND created_ms<?",
-                (DELIVERED, cutoff)).fetchone()
+                "SELECT COUNT(*), MIN(created_ms) FROM deliveries WHERE %s AND created_ms<?" % self._undelivered(),
+                self.destinations + [cutoff]).fetchone()
         return {"count": n, "oldest_ms": oldest, "hours": hours}
 
     # ------------------------------------------------------------ retention support
@@ -550,10 +550,16 @@ class Outbox:
         with self._lock:
             return self._db.execute("SELECT 1 FROM media WHERE ref=? LIMIT 1", (ref,)).fetchone() is not None
 
+    def _undelivered(self) -> str:
+        """WHERE clause for rows not delivered, shaped to seek the deliveries_queue index
+        (destination, state, …) instead of scanning every delivered row ever made."""
+        return ("destination IN (%s) AND state IN ('%s', '%s', '%s')"
+                % (",".join("?" * len(self.destinations)), PENDING, SENDING, REJECTED))
+
     def undelivered_count(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT COUNT(DISTINCT record_id) FROM deliveries WHERE state!=?",
-                                    (DELIVERED,)).fetchone()[0]
+            return self._db.execute("SELECT COUNT(DISTINCT record_id) FROM deliveries WHERE %s"
+                                    % self._undelivered(), self.destinations).fetchone()[0]
 
 
 class _Tx:
