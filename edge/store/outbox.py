@@ -56,6 +56,8 @@ CREATE TABLE IF NOT EXISTS media(
     PRIMARY KEY(ref, record_id, field)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS media_record ON media(record_id);
+-- partial: only clip rows are indexed, so photos pay nothing for it
+CREATE INDEX IF NOT EXISTS media_clips ON media(record_id) WHERE kind='clip';
 CREATE TABLE IF NOT EXISTS deliveries(
     id INTEGER PRIMARY KEY,
     record_id TEXT NOT NULL,
@@ -525,8 +527,8 @@ class Outbox:
     def delivered_clips(self, before_day: str | None = None) -> list[tuple[str, str]]:
         """(record_id, ref) of clips of fully delivered records of days before `before_day`
         (all days if None)."""
-        q = ("SELECT m.record_id, m.ref FROM records r INDEXED BY records_day JOIN media m "
-             "ON m.record_id=r.record_id WHERE m.kind='clip' ")
+        q = ("SELECT m.record_id, m.ref FROM media m INDEXED BY media_clips JOIN records r "
+             "ON r.record_id=m.record_id WHERE m.kind='clip' ")
         args: list = []
         if before_day is not None:
             q += "AND r.day<? "
