@@ -76,11 +76,13 @@ class PlateDetector:
         h, w = frame.shape[:2]
         scale = min(IN_W / w, IN_H / h)
         nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        small = cv2.resize(frame, (nw, nh), interpolation=interp)
+        # INTER_LINEAR, not INTER_AREA: 4-5x cheaper on a 1080p frame (a large share of the
+        # 30 ms budget) and the same reads on the dev scenes.
+        small = cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_LINEAR)
         # Replicated edge, not a constant fill: a hard image/padding edge makes plate ghosts.
         canvas = cv2.copyMakeBorder(small, 0, IN_H - nh, 0, IN_W - nw, cv2.BORDER_REPLICATE)
-        canvas = canvas.astype(np.float32) - MEAN_BGR
+        canvas = canvas.astype(np.float32)
+        canvas -= MEAN_BGR
         x = canvas.transpose(2, 0, 1)[None] if self.nchw else canvas[None]
         return np.ascontiguousarray(x), scale
 

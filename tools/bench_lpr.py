@@ -1,0 +1,181 @@
+"""Plate reading benchmark: speed and accuracy of edge's TFLite reader against agentclpr's own
+ONNX pipeline on onnxruntime (the baseline), side by side with the ratio.
+
+    .venv/bin/python tools/bench_lpr.py [--variant fp32] [--repeat 20] [--no-baseline] [--no-synth]
+
+Speed: median ms per frame (detect + rectify + recognise + colour + format check) on rendered
+720p and 1080p scenes, 1 and 2 threads. Accuracy: the real development set
+(../shared/data/plates: scenes full-plate exact, crops exact, per colour and per province) and
+rendered synthetic sets per plate kind (tools/lpr/render.py, fixed seeds). The baseline runs in
+the tools venv (sh tools/lpr/setup_venv.sh) through tools/lpr/baseline_agentclpr.py.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tools.lpr import evaluate, render  # noqa: E402
+
+WORK = ROOT / "var" / "lpr" / "bench"
+LPR_PY = ROOT / ".venv-lpr" / "bin" / "python"
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+
+
+def speed_frames():
+    """3 rendered scenes per size (blue, yellow, green), written for the baseline too."""
+    rng = np.random.default_rng(7)
+    out = {}
+    for name, size in SIZES.items():
+        paths = []
+        for kind in ("blue", "yellow", "green"):
+            plate, _ = render.render_plate(render.random_text(kind, rng), kind, rng)
+            frame, _ = render.scene(plate, rng, size=size)
+            p = WORK / ("speed_%s_%s.jpg" % (name, kind))
+            cv2.imwrite(str(p), frame)
+            paths.append(p)
+        out[name] = paths
+    return out
+
+
+def time_ours(reader, paths, repeat):
+    ms = []
+    for p in paths:
+        img = evaluate.imread(p)
+        reader.read(img)  # warm-up
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            reader.read(img)
+            ms.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(ms)
+
+
+def baseline(paths, threads=1, repeat=1, crop=False):
+    """{file: {"plates": [[text, score]], "ms": median}} from agentclpr, or None if no tools venv."""
+    if not LPR_PY.exists():
+        return None
+    cmd = [str(LPR_PY), str(ROOT / "tools" / "lpr" / "baseline_agentclpr.py"),
+           "--threads", str(threads), "--repeat", str(repeat)] + (["--crop"] if crop else [])
+    res = {}
+    for i in range(0, len(paths), 200):       # keep the command line short
+        out = subprocess.run(cmd + [str(p) for p in paths[i:i + 200]], capture_output=True, text=True)
+        for line in out.stdout.splitlines():
+            if line.startswith("{"):
+                d = json.loads(line)
+                res[d["file"]] = d
+        if out.returncode:
+            print("baseline failed:", out.stderr[-500:], file=sys.stderr)
+            return None
+    return res
+
+
+def pct(t, key="all"):
+    n = t.n.get(key, 0)
+    return "%3d/%-3d %5.1f%%" % (t.ok.get(key, 0), n, 100.0 * t.ok.get(key, 0) / n) if n else "      -      "
+
+
+def side_by_side(title, ours, base):
+    print("\n" + title)
+    print("  %-24s %-16s %-16s" % ("", "edge TFLite", "agentclpr ORT"))
+    keys = ["all"] + sorted(k for k in ours.n if k != "all" and not k.startswith("province:")) + \
+        sorted((k for k in ours.n if k.startswith("province:")), key=lambda k: -ours.n[k])
+    for k in keys:
+        print("  %-24s %-16s %-16s" % (k, pct(ours, k), pct(base, k) if base else "-"))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--variant", default="fp32")
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--data", default=str(evaluate.DEFAULT_DATA))
+    ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--no-synth", action="store_true")
+    ap.add_argument("--per-kind", type=int, default=30)
+    a = ap.parse_args(argv)
+    WORK.mkdir(parents=True, exist_ok=True)
+    from edge.vision.plates import PlateReader
+    use_base = not a.no_baseline and LPR_PY.exists()
+    if not a.no_baseline and not use_base:
+        print("(baseline skipped: no %s; run sh tools/lpr/setup_venv.sh)" % LPR_PY)
+
+    # ---- speed ----------------------------------------------------------------------------
+    frames = speed_frames()
+    import os
+    print("speed: median ms per frame, detect + recognise (%s models, %d repeats x 3 frames); "
+          "load average at start %.1f on %d CPUs (other jobs inflate both columns)"
+          % (a.variant, a.repeat, os.getloadavg()[0], os.cpu_count()))
+    print("  %-6s %-8s %-12s %-14s %s" % ("frame", "threads", "edge TFLite", "agentclpr ORT", "speed-up"))
+    for threads in (1, 2):
+        reader = PlateReader(threads=threads, variant=a.variant)
+        for name, paths in frames.items():
+            ours = time_ours(reader, paths, a.repeat)
+            base = None
+            if use_base:
+                b = baseline(paths, threads, max(3, a.repeat // 4))
+                base = statistics.median(v["ms"] for v in b.values()) if b else None
+            print("  %-6s %-8d %8.1f ms  %10s    %s" % (
+                name, threads, ours, "%.1f ms" % base if base else "-", "%.1fx" % (base / ours) if base else "-"),
+                flush=True)
+
+    # ---- accuracy on the real development set --------------------------------------------
+    reader = PlateReader(threads=2, variant=a.variant)
+    data = Path(a.data)
+    if (data / "scenes" / "labels.tsv").exists():
+        s_ours = evaluate.eval_scenes(reader.read, data)
+        c_ours = evaluate.eval_crops(reader.read_crop, data)
+        s_base = c_base = None
+        if use_base:
+            rows = evaluate.load_labels(data / "scenes" / "labels.tsv")
+            b = baseline([data / "scenes" / r["file"] for r in rows], 2)
+            if b:
+                s_base = evaluate.Tally()
+                for r in rows:
+                    got = b[str(data / "scenes" / r["file"])]["plates"]
+                    s_base.add(evaluate.keys_for(r["plate"], r["color"]), bool(got) and got[0][0] == r["plate"])
+            rows = evaluate.load_labels(data / "crops" / "labels.tsv")
+            b = baseline([data / "crops" / r["file"] for r in rows], 2, crop=True)
+            if b:
+                c_base = evaluate.Tally()
+                for r in rows:
+                    got = b[str(data / "crops" / r["file"])]["plates"]
+                    c_base.add(evaluate.keys_for(r["plate"], r["color"]), got[0][0] == r["plate"])
+        side_by_side("real scenes (%s): full-plate exact" % data, s_ours, s_base)
+        side_by_side("real crops: exact", c_ours, c_base)
+    else:
+        print("(real development set not found at %s)" % data)
+
+    # ---- synthetic sets per plate kind ----------------------------------------------------
+    if not a.no_synth:
+        for crops, seed in ((False, 11), (True, 12)):
+            folder = WORK / ("synth_%s" % ("crops" if crops else "scenes"))
+            if not (folder / "labels.tsv").exists():
+                render.make_set(folder, a.per_kind, seed, crops=crops)
+            t, tc = evaluate.eval_synth(reader, folder)
+            tb = None
+            if use_base:
+                rows = evaluate.load_labels(folder / "labels.tsv")
+                b = baseline([folder / r["file"] for r in rows], 2, crop=crops)
+                if b:
+                    tb = evaluate.Tally()
+                    for r in rows:
+                        got = b[str(folder / r["file"])]["plates"]
+                        tb.add(["all", "kind:" + r["kind"]], bool(got) and got[0][0] == r["plate"])
+            t.n = {k: v for k, v in t.n.items() if not k.startswith("province:")}
+            side_by_side("synthetic %s (seed %d): plate exact" % ("crops" if crops else "scenes", seed), t, tb)
+            side_by_side("synthetic %s: colour correct (no baseline: agentclpr gives no colour)"
+                         % ("crops" if crops else "scenes"), tc, None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
