@@ -101,15 +101,17 @@ class CameraSettings:
                                rule="YYYYMMDD")
     cameraIp: str = setting(doc="Camera IP address.", example="127.0.0.1")
     cameraHost: str = setting(doc="Camera port (the spec calls it cameraHost).", example="8554")
-    cameraUsername: str = setting("", doc="Camera user name.")
-    cameraPassword: str = setting("", doc="Camera password (never logged or shown).", secret=True)
+    cameraUsername: str = setting("", doc="Camera user name.", example="admin")
+    cameraPassword: str = setting("", doc="Camera password (never logged or shown).", secret=True,
+                                 example="change-me")
     cameraChannel: str = setting("1", doc="Channel number.")
     resolution: str = setting("1920*1080", doc="Resolution.")
     recordingEnabled: str = setting("1", doc="1 recording, 0 not.", pattern=r"[01]", rule="0 or 1")
-    nvrIp: str = setting("", doc="NVR IP address.")
-    nvrPost: str = setting("", doc="NVR port (the spec calls it nvrPost).")
-    nvrUsername: str = setting("", doc="NVR user name.")
-    nvrPassword: str = setting("", doc="NVR password (never logged or shown).", secret=True)
+    nvrIp: str = setting("", doc="NVR IP address (the spec requires the NVR fields for upload).", example="127.0.0.1")
+    nvrPost: str = setting("", doc="NVR port (the spec calls it nvrPost).", example="8000")
+    nvrUsername: str = setting("", doc="NVR user name.", example="admin")
+    nvrPassword: str = setting("", doc="NVR password (never logged or shown).", secret=True,
+                              example="change-me")
     rtsp_url: str = setting("", doc="RTSP URL the lane reads frames from (ours, not a spec field).",
                             example="rtsp://127.0.0.1:8554/lane")
 

@@ -10,6 +10,8 @@ import logging
 import random
 from typing import Awaitable, Callable
 
+from edge.errors import EdgeError
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[asyncio.Event], Awaitable[None]]
@@ -48,6 +50,8 @@ class Supervisor:
                 log.warning("job %s returned; restarting", name)
             except asyncio.CancelledError:
                 raise
+            except EdgeError as e:  # an expected condition (not registered, no model): one line
+                log.warning("job %s: %s; retrying in %.0f s", name, e, delay)
             except Exception:
                 log.exception("job %s crashed; restarting in %.0f s", name, delay)
             self.restarts[name] = self.restarts.get(name, 0) + 1

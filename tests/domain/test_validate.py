@@ -316,3 +316,15 @@ def test_not_an_object():
     assert lines("access", ["x"]) == ["(record): must be a JSON object"]
     with pytest.raises(KeyError, match="unknown record kind"):
         validate("truck", {})
+
+
+def test_access_record_vehicle_extra_needs_no_ledger_photos():
+    """The lane attaches the ledger entry as read back from the ledger (photos stay there)."""
+    from edge.domain.examples import example
+    rec = example("access")
+    v = example("vehicle")
+    del v["carImg1"], v["carImg2"]
+    rec["vehicle"] = v
+    assert validate("access", rec) == []
+    v["vin"] = ""
+    assert ("vehicle.vin", "required") in validate("access", rec)

@@ -121,7 +121,7 @@ def test_cli_config_check_lists_every_problem(tmp_path, capsys):
 def test_cli_config_check_ok_and_show_masks_secrets(tmp_path, capsys):
     f = tmp_path / "lane.toml"
     f.write_text(cfg.example(), encoding="utf-8")
-    text = f.read_text(encoding="utf-8").replace('cameraPassword = ""', 'cameraPassword = "s3cret-pw"')
+    text = f.read_text(encoding="utf-8").replace('cameraPassword = "change-me"', 'cameraPassword = "s3cret-pw"')
     f.write_text(text, encoding="utf-8")
     assert main(["--config", str(f), "config", "check", "--show"]) == 0
     out = capsys.readouterr().out
