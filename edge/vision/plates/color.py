@@ -19,10 +19,11 @@ def pixel_classes(plate_bgr):
     """Per-pixel class masks (blue, yellow, green, white, black) of an HxWx3 BGR image."""
     hsv = cv2.cvtColor(plate_bgr, cv2.COLOR_BGR2HSV)
     h, s, v = hsv[..., 0].astype(np.int16), hsv[..., 1], hsv[..., 2]
-    chroma = (s > 70) & (v > 60)
-    blue = chroma & (h >= 95) & (h <= 130)
+    # dim plates (night, shade) keep their hue: chroma needs saturation more than value
+    chroma = (s > 70) & (v > 35)
+    blue = chroma & (h >= 88) & (h <= 130)
     yellow = chroma & (h >= 10) & (h < 36)
-    green = (s > 45) & (v > 60) & (h >= 36) & (h < 95)
+    green = (s > 45) & (v > 60) & (h >= 36) & (h < 88)
     rest = ~(blue | yellow | green)
     white = rest & (v >= 140) & (s < 70)
     black = rest & (v < 90)
@@ -47,11 +48,12 @@ def classify(plate_bgr):
     left_g, right_g = cols_g[:third].mean(), cols_g[-third:].mean()
     if (left_y > 0.3 and right_g > 0.3) or (left_g > 0.3 and right_y > 0.3):
         return "yellow_green", min(1.0, (yellow + green) / 0.7)
-    if blue >= 0.25 and blue >= max(yellow, green):
+    if blue >= 0.15 and blue >= max(yellow, green):
         return "blue", min(1.0, blue / 0.5)
-    if green >= 0.2 and green >= yellow:
+    # the light top of the green gradient counts as white: a little green is enough
+    if green >= 0.1 and green >= max(yellow, blue):
         return "green", min(1.0, (green + white * 0.5) / 0.6)
-    if yellow >= 0.25:
+    if yellow >= 0.15:
         return "yellow", min(1.0, yellow / 0.5)
     if white >= black:
         return "white", min(1.0, white / 0.5)
