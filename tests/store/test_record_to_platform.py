@@ -9,7 +9,7 @@ from edge.store.outbox import DELIVERED, Outbox
 from edge.uplink.uploader import Uploader
 from outbox_helpers import wait_until
 from yunnan_harness import YunnanSim, registered_destination
-from test_cli import CONFIG
+from test_outbox_cli import CONFIG
 
 
 async def test_demo_records_are_accepted_by_the_yunnan_simulator(tmp_path):
