@@ -57,6 +57,8 @@ class LaneService:
         lane = self.config.lane
         if lane.site_duties and self.config.uplink.yunnan is not None:
             sup.add("platform", self._platform_job)
+        if lane.site_duties and "hj212" in self.config.uplink.destinations:
+            sup.add("hj212-status", self._hj212_status_job)
         for cam in self.config.cameras:
             if cam.rtsp_url and cam.cameraType == "1":
                 sup.add("camera-%02d" % cam.cameraSeq, self._camera_job(cam))
@@ -125,6 +127,32 @@ class LaneService:
                                  every(lane.sync_interval_s, stop, sync))
         finally:
             await duties.close()
+
+    async def _hj212_status_job(self, stop: asyncio.Event) -> None:
+        """Ningxia 60002 (each camera's video access, at start and daily) and 60003 (gate system
+        and production state, every heartbeat period). Status, not records: sent directly,
+        not through the outbox — a missed one is simply sent again next period."""
+        from edge.uplink.base import Delivery
+        from edge.uplink.hj212.destination import open_destination
+        dest = await open_destination(self.config)
+        lane = self.config.lane
+
+        async def cameras():
+            for cam in self.config.cameras:
+                ack = await dest.deliver(Delivery("camera-%02d" % cam.cameraSeq, "camera", vars(cam)))
+                self.platform["hj212_camera"] = ack
+
+        async def status():
+            broken = [n for n, c in self.cameras.items() if c.status()["stale"]]
+            state = "故障" if broken else "正常"
+            ack = await dest.deliver(Delivery("status", "status", {"F_QYMJJKZT": state,
+                                                                   "F_SCQK": lane.production_state}))
+            self.platform.update(hj212_status=state, hj212_status_ack=ack,
+                                 hj212_status_at=timeutil.fmt_datetime(timeutil.now()))
+        try:
+            await asyncio.gather(every(24 * 3600, stop, cameras), every(lane.heartbeat_interval_s, stop, status))
+        finally:
+            await dest.close()
 
     def _camera_job(self, cam_cfg):
         async def job(stop: asyncio.Event) -> None:

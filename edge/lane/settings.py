@@ -19,5 +19,7 @@ class LaneSettings:
     default_cargo_weight: str = setting("", doc="Cargo amount (cargoWeight) when none is supplied.", example="0",
                                         pattern=r"|\d+(\.\d+)?", rule="empty or a number")
     default_cargo_unit: Literal["", "T", "L", "P"] = setting("T", doc="Cargo unit: T tonnes, L litres, P packs.")
+    production_state: Literal["正常", "停产", "限产"] = setting(
+        "正常", doc="Production state reported in HJ 212 CN 60003 (生产情况): 正常, 停产 or 限产.")
     demo_traffic_interval_s: float = setting(
         0.0, doc="Simulated board only: record a synthetic passage this often (0: off).", min=0)
