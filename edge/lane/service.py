@@ -55,7 +55,7 @@ class LaneService:
         sup.add("housekeeping", self._housekeeping_job)
         sup.add("status", self._status_job)
         lane = self.config.lane
-        if lane.site_duties and self.config.uplink.yunnan is not None:
+        if lane.site_duties and "yunnan" in self.config.uplink.destinations:
             sup.add("platform", self._platform_job)
         if lane.site_duties and "hj212" in self.config.uplink.destinations:
             sup.add("hj212-status", self._hj212_status_job)
