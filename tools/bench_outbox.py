@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
-import os
 import random
 import shutil
 import sqlite3
@@ -190,7 +188,7 @@ async def bench_catchup_http(d: Path, n: int) -> float:
 
 async def bench_catchup_yunnan(d: Path, n: int) -> float:
     # tests/store/yunnan_harness.py: the simulator in its own process, a registered client
-    from yunnan_harness import YunnanSimProcess, access_record, registered_destination_at, tiny_jpeg
+    from yunnan_harness import YunnanSimProcess, access_record, registered_destination_at
     from edge import timeutil
     from datetime import timedelta
     sim = await YunnanSimProcess().start()

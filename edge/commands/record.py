@@ -7,7 +7,6 @@ is durable, so a soak test or benchmark can kill us at any time and trust every 
 """
 from __future__ import annotations
 
-import io
 import random
 import sys
 import time

@@ -21,11 +21,10 @@ import base64
 import csv
 import io
 import json
-import sqlite3
-import threading
 from pathlib import Path
 
 from edge.store.platform_cache import plate_key
+from edge.store.sqlite_store import SqliteStore, locked, now_text
 
 KINDS = {
     # kind: (table, id field, validation kind, image fields)
@@ -49,59 +48,29 @@ CREATE TABLE IF NOT EXISTS image (
 DATA_URL = "data:image/jpeg;base64,"
 
 
-def _now_text() -> str:
-    from edge.timeutil import fmt_datetime, now
-    return fmt_datetime(now())
 
 
 def to_data_url(jpeg: bytes) -> str:
     return DATA_URL + base64.b64encode(jpeg).decode("ascii")
 
 
-def _locked(fn):
-    def wrapper(self, *a, **kw):
-        with self.lock:
-            return fn(self, *a, **kw)
-    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
-    return wrapper
 
 
-class Ledger:
+class Ledger(SqliteStore):
     FILENAME = "ledger.sqlite"
-
-    def __init__(self, path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # one connection, usable from worker threads (asyncio.to_thread); calls are serialised
-        self.db = sqlite3.connect(str(self.path), timeout=10, isolation_level=None, check_same_thread=False)
-        self.lock = threading.RLock()
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
-
-    @classmethod
-    def open(cls, state_dir) -> "Ledger":
-        return cls(Path(state_dir) / cls.FILENAME)
-
-    @_locked
-    def close(self):
-        self.db.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+    SCHEMA = SCHEMA
+    # the ledger is what the installer imported: keep SQLite's safest setting
+    SYNCHRONOUS = "FULL"
 
     # ------------------------------------------------------------ writes
 
-    @_locked
+    @locked
     def put_many(self, kind: str, entries: list[tuple[dict, dict]]) -> int:
         """Store [(fields without images, {image field: jpeg bytes})] in one transaction.
         → how many entries changed (new or different)."""
         table, idf, _, _ = KINDS[kind]
         changed = 0
-        now = _now_text()
+        now = now_text()
         with self.db:
             self.db.execute("BEGIN")
             for fields, images in entries:
@@ -121,36 +90,36 @@ class Ledger:
                                     [(table, oid, f, jpeg) for f, jpeg in images.items()])
         return changed
 
-    @_locked
+    @locked
     def mark_uploaded(self, kind: str, oid: str, error: str | None = None) -> None:
         table = KINDS[kind][0]
         with self.db:
             if error is None:
-                self.db.execute("UPDATE %s SET uploaded_at=?, upload_error=NULL WHERE id=?" % table, (_now_text(), oid))
+                self.db.execute("UPDATE %s SET uploaded_at=?, upload_error=NULL WHERE id=?" % table, (now_text(), oid))
             else:
                 self.db.execute("UPDATE %s SET upload_error=? WHERE id=?" % table, (error, oid))
 
     # ------------------------------------------------------------ reads
 
-    @_locked
+    @locked
     def ids(self, kind: str, pending_only: bool = False) -> list[str]:
         table = KINDS[kind][0]
         sql = "SELECT id FROM %s" % table + (" WHERE uploaded_at IS NULL" if pending_only else "") + " ORDER BY id"
         return [r[0] for r in self.db.execute(sql)]
 
-    @_locked
+    @locked
     def get(self, kind: str, oid: str) -> dict | None:
         table = KINDS[kind][0]
         row = self.db.execute("SELECT data FROM %s WHERE id=?" % table, (oid,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    @_locked
+    @locked
     def images(self, kind: str, oid: str) -> dict[str, bytes]:
         table = KINDS[kind][0]
         return {r[0]: bytes(r[1]) for r in self.db.execute(
             "SELECT field, jpeg FROM image WHERE kind=? AND owner=?", (table, oid))}
 
-    @_locked
+    @locked
     def payload(self, kind: str, oid: str) -> dict:
         """The entry as the platform wants it: fields + images as data URLs."""
         out = self.get(kind, oid)
@@ -160,13 +129,13 @@ class Ledger:
             out[f] = to_data_url(jpeg)
         return out
 
-    @_locked
+    @locked
     def status(self, kind: str) -> list[dict]:
         table = KINDS[kind][0]
         return [dict(r) for r in self.db.execute(
             "SELECT id, plate_key, changed_at, uploaded_at, upload_error FROM %s ORDER BY id" % table)]
 
-    @_locked
+    @locked
     def vehicle_by_plate(self, plate, color=None) -> dict | None:
         """The ledger entry (6.11 fields, no images) of a plate, for the access record's `vehicle`."""
         sql, args = "SELECT data FROM vehicle WHERE plate_key=?", [plate_key(plate)]
@@ -176,7 +145,7 @@ class Ledger:
         row = self.db.execute(sql + " ORDER BY id LIMIT 1", args).fetchone()
         return json.loads(row[0]) if row else None
 
-    @_locked
+    @locked
     def next_seq(self, kind: str, prefix: str) -> int:
         """1 + the highest 5-digit sequence among ids starting with `prefix`."""
         table = KINDS[kind][0]
@@ -187,7 +156,7 @@ class Ledger:
                 best = max(best, int(tail))
         return best + 1
 
-    @_locked
+    @locked
     def count(self, kind: str) -> int:
         return self.db.execute("SELECT count(*) FROM %s" % KINDS[kind][0]).fetchone()[0]
 

@@ -14,10 +14,8 @@ and "粤A12345" from the plate reader are the same vehicle).
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from datetime import datetime
-from pathlib import Path
+from edge.store.sqlite_store import SqliteStore, locked, now_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS exceed_vehicle (
@@ -41,52 +39,21 @@ def plate_key(plate) -> str:
     return "".join(str(plate or "").split()).upper()
 
 
-def _now_text() -> str:
-    from edge.timeutil import fmt_datetime, now
-    return fmt_datetime(now())
 
 
-def _locked(fn):
-    def wrapper(self, *a, **kw):
-        with self.lock:
-            return fn(self, *a, **kw)
-    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
-    return wrapper
 
 
-class PlatformCache:
+class PlatformCache(SqliteStore):
     FILENAME = "platform_cache.sqlite"
-
-    def __init__(self, path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # one connection, usable from worker threads (asyncio.to_thread); calls are serialised
-        self.db = sqlite3.connect(str(self.path), timeout=10, isolation_level=None, check_same_thread=False)
-        self.lock = threading.RLock()
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-
-    @classmethod
-    def open(cls, state_dir) -> "PlatformCache":
-        return cls(Path(state_dir) / cls.FILENAME)
-
-    @_locked
-    def close(self):
-        self.db.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+    SCHEMA = SCHEMA
+    # a cache: a power cut may lose the last pull, which the next sync fetches again
+    SYNCHRONOUS = "NORMAL"
 
     # ------------------------------------------------------------ writes (sync job)
 
-    @_locked
+    @locked
     def upsert_exceed(self, records: list[dict]) -> int:
-        now = _now_text()
+        now = now_text()
         rows = [(r["recordId"], plate_key(r.get("licensePlate")), r.get("plateColor"), r.get("vin"),
                  str(r.get("isRemove", "0")), r.get("sendTime"), r.get("removeTime"),
                  json.dumps(r, ensure_ascii=False), now) for r in records if r.get("recordId")]
@@ -95,9 +62,9 @@ class PlatformCache:
             self.db.executemany("INSERT OR REPLACE INTO exceed_vehicle VALUES (?,?,?,?,?,?,?,?,?)", rows)
         return len(rows)
 
-    @_locked
+    @locked
     def upsert_strategies(self, records: list[dict]) -> int:
-        now = _now_text()
+        now = now_text()
         rows = [(r["strategyId"], r.get("startdate"), r.get("enddate"), json.dumps(r, ensure_ascii=False), now)
                 for r in records if r.get("strategyId")]
         with self.db:
@@ -109,9 +76,9 @@ class PlatformCache:
                 "enddate=excluded.enddate, data=excluded.data, pulled_at=excluded.pulled_at", rows)
         return len(rows)
 
-    @_locked
+    @locked
     def upsert_alarms(self, records: list[dict]) -> int:
-        now = _now_text()
+        now = now_text()
         rows = [(r["alarmId"], r.get("recordId"), plate_key(r.get("licensePlate")), r.get("plateColor"),
                  json.dumps(r, ensure_ascii=False), now) for r in records if r.get("alarmId")]
         with self.db:
@@ -123,41 +90,41 @@ class PlatformCache:
                 "pulled_at=excluded.pulled_at", rows)
         return len(rows)
 
-    @_locked
+    @locked
     def mark_confirmed(self, list_name: str, ids: list[str]) -> None:
         table, key = {"strategy": ("strategy", "strategy_id"), "alarm": ("alarm", "alarm_id")}[list_name]
-        now = _now_text()
+        now = now_text()
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("UPDATE %s SET confirmed_at=? WHERE %s=?" % (table, key), [(now, i) for i in ids])
 
-    @_locked
+    @locked
     def unconfirmed(self, list_name: str) -> list[str]:
         """Ids pulled but not yet confirmed (a crash between the pull and the confirmation)."""
         table, key = {"strategy": ("strategy", "strategy_id"), "alarm": ("alarm", "alarm_id")}[list_name]
         return [r[0] for r in self.db.execute(
             "SELECT %s FROM %s WHERE confirmed_at IS NULL ORDER BY pulled_at, %s" % (key, table, key))]
 
-    @_locked
+    @locked
     def pull_timestamp(self, list_name: str, default: str) -> str:
         row = self.db.execute("SELECT timestamp FROM pull_state WHERE list=?", (list_name,)).fetchone()
         return row[0] if row else default
 
-    @_locked
+    @locked
     def set_pull_timestamp(self, list_name: str, timestamp: str, pages: int = 0, records: int = 0) -> None:
         if list_name not in LISTS:
             raise ValueError(list_name)
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO pull_state VALUES (?,?,?,?,?)",
-                            (list_name, timestamp, _now_text(), pages, records))
+                            (list_name, timestamp, now_text(), pages, records))
 
-    @_locked
+    @locked
     def pull_state(self) -> dict:
         return {r["list"]: dict(r) for r in self.db.execute("SELECT * FROM pull_state")}
 
     # ------------------------------------------------------------ reads (gate decision)
 
-    @_locked
+    @locked
     def exceed_entry(self, plate, color=None) -> dict | None:
         """The platform's active (not removed) exceed record for this plate, or None.
 
@@ -170,11 +137,11 @@ class PlatformCache:
         row = self.db.execute(sql + " ORDER BY send_time DESC LIMIT 1", args).fetchone()
         return json.loads(row[0]) if row else None
 
-    @_locked
+    @locked
     def is_exceed(self, plate, color=None) -> bool:
         return self.exceed_entry(plate, color) is not None
 
-    @_locked
+    @locked
     def active_strategies(self, now) -> list[dict]:
         """Strategies whose [startdate, enddate] contains `now` (datetime or 'YYYY-MM-DD HH:mm:ss')."""
         if isinstance(now, datetime):
@@ -184,11 +151,11 @@ class PlatformCache:
                                "ORDER BY startdate", (now, now))
         return [json.loads(r[0]) for r in rows]
 
-    @_locked
+    @locked
     def strategies(self) -> list[dict]:
         return [json.loads(r[0]) for r in self.db.execute("SELECT data FROM strategy ORDER BY startdate")]
 
-    @_locked
+    @locked
     def alarms(self, plate=None) -> list[dict]:
         if plate is None:
             rows = self.db.execute("SELECT data FROM alarm ORDER BY alarm_id")
@@ -196,7 +163,7 @@ class PlatformCache:
             rows = self.db.execute("SELECT data FROM alarm WHERE plate_key=? ORDER BY alarm_id", (plate_key(plate),))
         return [json.loads(r[0]) for r in rows]
 
-    @_locked
+    @locked
     def counts(self) -> dict:
         q = lambda sql: self.db.execute(sql).fetchone()[0]
         return {"exceed": q("SELECT count(*) FROM exceed_vehicle"),
