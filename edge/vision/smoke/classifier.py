@@ -53,12 +53,11 @@ class SmokeClassifier:
         a = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
         return a[None]
 
-    def probabilities(self, crop_rgb):
-        x = self.prepare(crop_rgb)
+    def _invoke(self, x):
         if self._in["dtype"] != np.float32:  # fully quantised input
             scale, zero = self._in["quantization"]
-            x = np.clip(np.round(x / scale + zero), -128 if self._in["dtype"] == np.int8 else 0,
-                        127 if self._in["dtype"] == np.int8 else 255).astype(self._in["dtype"])
+            lo, hi = (-128, 127) if self._in["dtype"] == np.int8 else (0, 255)
+            x = np.clip(np.round(x / scale + zero), lo, hi).astype(self._in["dtype"])
         self.interp.set_tensor(self._in["index"], x)
         self.interp.invoke()
         p = self.interp.get_tensor(self._out["index"])[0]
@@ -66,6 +65,12 @@ class SmokeClassifier:
             scale, zero = self._out["quantization"]
             p = (p.astype(np.float32) - zero) * scale
         return p
+
+    def probabilities(self, crop_rgb):
+        """Mean of the crop's and its mirror's softmax: the model was trained flip-invariant, and
+        averaging the two views gained ~1 point of held-out accuracy (model card) for 2 invokes."""
+        x = self.prepare(crop_rgb)
+        return (self._invoke(x) + self._invoke(np.ascontiguousarray(x[:, :, ::-1]))) / 2
 
     def classify(self, crop_rgb):
         p = self.probabilities(crop_rgb)
