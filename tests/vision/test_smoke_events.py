@@ -38,6 +38,8 @@ CASES = [
     ("each vehicle its own event", "VV44444VV55555", {}, [(4, 2, 6), (5, 9, 13)]),
     ("next vehicle cuts the watch", "VV444VV00000", {}, []),
     ("min_frames 3", "VV0333", {"min_frames": 3}, [(3, 3, 5)]),
+    ("settle: a trailing shadow is ignored", "VV2222200000", {"settle_frames": 3}, []),
+    ("settle: smoke that hangs still fires", "VV33333333", {"settle_frames": 3}, [(3, 5, 9)]),
 ]
 
 
@@ -103,7 +105,8 @@ def test_event_without_a_plate_says_so():
 
 
 @pytest.mark.parametrize("kw, field", [({"threshold_level": 0}, "threshold_level"), ({"threshold_level": 6}, "threshold_level"),
-                                       ({"min_frames": 0}, "min_frames"), ({"watch_frames": 3}, "watch_frames")])
+                                       ({"min_frames": 0}, "min_frames"), ({"watch_frames": 3}, "watch_frames"),
+                                       ({"settle_frames": -1}, "settle_frames")])
 def test_bad_parameters_name_the_field(kw, field):
     with pytest.raises(ValueError, match=field):
         SmokeEventDetector(**kw)

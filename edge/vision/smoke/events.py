@@ -3,7 +3,8 @@
 A vehicle's smoke is judged only AFTER it has passed (its body, and the shadow it drags, are
 what fool a frame-by-frame grader while it is in the zone): the detector watches `watch_frames`
 frames after the vehicle leaves and fires when `min_frames` CONSECUTIVE frames grade at least
-`threshold_level` with at least `min_confidence`. Shadows and wet road, the known false alarms,
+`threshold_level` with at least `min_confidence`, ignoring the first `settle_frames` after it
+leaves (the cast shadow trails the body out of the zone). Shadows and wet road, the known false alarms,
 flicker a frame or two; black smoke hangs in the air for a second or more. One event per vehicle.
 
 Feed one dict per frame:
@@ -26,7 +27,7 @@ class SmokeEventDetector:
     IDLE, PASSING, WATCH = "idle", "passing", "watch"
 
     def __init__(self, threshold_level=2, min_frames=5, min_confidence=0.5, watch_frames=50,
-                 pre_frames=10):
+                 pre_frames=10, settle_frames=0):
         if not 1 <= int(threshold_level) <= 5:
             raise ValueError("threshold_level: must be 1-5, got %r" % (threshold_level,))
         if int(min_frames) < 1:
@@ -38,12 +39,16 @@ class SmokeEventDetector:
         self.min_confidence = float(min_confidence)
         self.watch_frames = int(watch_frames)
         self.pre_frames = int(pre_frames)
+        if int(settle_frames) < 0:
+            raise ValueError("settle_frames: must be >= 0, got %r" % (settle_frames,))
+        self.settle_frames = int(settle_frames)
         self.state = self.IDLE
         self.plate = None
         self._next_plate = None
         self._history = []  # the last pre_frames frames before the current run (clip context)
         self._run = []
         self._left = 0
+        self._settle = 0
 
     def set_plate(self, license_plate, plate_color="", match="front"):
         """The plate the lane read. A front read made while the detector is still watching the
@@ -67,12 +72,17 @@ class SmokeEventDetector:
         elif self.state == self.PASSING:
             self.state = self.WATCH
             self._left = self.watch_frames
+            self._settle = self.settle_frames
         if self.state != self.WATCH:
             self._keep(frame)
             return None
         return self._watch(frame)
 
     def _watch(self, frame):
+        if self._settle > 0:  # the trailing shadow is still leaving with the vehicle
+            self._settle -= 1
+            self._keep(frame)
+            return None
         hot = (int(frame.get("level", 0)) >= self.threshold_level
                and float(frame.get("confidence", 0.0)) >= self.min_confidence)
         if hot:
