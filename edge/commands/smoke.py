@@ -1,6 +1,8 @@
 """edge smoke [--json] IMAGE_OR_CLIP...  -- grade exhaust smoke on the Ringelmann scale (0-5).
 
-An image: the CNN level + confidence, and the classical chart-style estimate beside it.
+An image: the level, the CNN level + confidence, and the classical chart-style estimate beside it.
+With --background (an empty-lane frame) the level is ringelmann.combined_level: the CNN decides
+smoke vs. not, the chart reading against the reference grades it (model card: better on held-out data).
 A clip (anything OpenCV can decode as video): per-frame levels summarised, and the smoke event
 the lane would raise. A file clip carries no loop-detector signal, so `--vehicle FIRST-LAST`
 says which frames had the vehicle in the zone; without it the vehicle is taken to have passed
@@ -92,6 +94,8 @@ def grade_image(clf, image_bgr, roi=None, background_bgr=None):
                             % (ref.shape[1], ref.shape[0], crop.shape[1], crop.shape[0]))
     res = clf.classify(crop)
     res["classical"] = ringelmann.estimate(crop, ref)
+    res["cnn_level"] = res["level"]
+    res["level"] = ringelmann.combined_level(res["level"], res["classical"])
     return res
 
 
@@ -140,7 +144,7 @@ def run(args, ctx):
                 raise EdgeError("%s: no such file" % name)
             if path.suffix.lower() in IMAGE_SUFFIXES:
                 r = grade_image(clf, _read_image(cv2, path), roi, background)
-                r = {"kind": "image", "level": r["level"], "confidence": r["confidence"],
+                r = {"kind": "image", "level": r["level"], "cnn_level": r["cnn_level"], "confidence": r["confidence"],
                      "probs": r["probs"], "classical": r["classical"]}
             else:
                 frames, fps = _read_clip(cv2, path)
@@ -163,8 +167,8 @@ def run(args, ctx):
 def _print_human(r):
     if r["kind"] == "image":
         c = r["classical"]
-        print("%s: Ringelmann %d (confidence %.2f); classical %d (blackness %.2f%s%s)" % (
-            r["file"], r["level"], r["confidence"], c["level"], c["blackness"],
+        print("%s: Ringelmann %d (CNN %d, confidence %.2f); classical %d (blackness %.2f%s%s)" % (
+            r["file"], r["level"], r["cnn_level"], r["confidence"], c["level"], c["blackness"],
             ", against reference" if c["reference"] else ", against border",
             "" if c["observable"] else ", background too dark"))
         return

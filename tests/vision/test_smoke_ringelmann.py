@@ -66,3 +66,22 @@ def test_reference_of_another_size_is_an_error():
 @pytest.mark.parametrize("b, level", [(0.0, 0), (0.09, 0), (0.11, 1), (0.5, 3), (0.49, 2), (0.89, 4), (0.91, 5), (1.0, 5)])
 def test_level_of_rounds_to_the_nearest_20_percent(b, level):
     assert ringelmann.level_of(b) == level
+
+
+@pytest.mark.parametrize("T", [0.6, 0.4, 0.2])
+def test_combined_level_takes_the_chart_reading_once_the_cnn_sees_smoke(T):
+    """With a reference, a plume of known transmittance is graded by the chart whatever smoke level the CNN said."""
+    img, ref = patch_image(lin(0.8), T)
+    est = ringelmann.estimate(img, ref)
+    for cnn in range(ringelmann.SMOKE_FROM, 6):
+        assert ringelmann.combined_level(cnn, est) == est["level"] == ringelmann.level_of(1 - T)
+
+
+def test_combined_level_keeps_the_cnn_below_smoke_or_without_reference():
+    img, ref = patch_image(lin(0.8), 0.2)  # dark patch: classical says 4 (could be a shadow)
+    with_ref, border = ringelmann.estimate(img, ref), ringelmann.estimate(img)
+    assert with_ref["level"] == 4 and border["level"] == 4
+    for cnn in range(ringelmann.SMOKE_FROM):
+        assert ringelmann.combined_level(cnn, with_ref) == cnn  # the CNN says "not smoke": it stays
+    for cnn in range(6):
+        assert ringelmann.combined_level(cnn, border) == cnn  # no empty-lane reference: the CNN's level

@@ -56,6 +56,7 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--weight-power", type=float, default=0.5, help="level weights = (1/frequency)^this")
     a = ap.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -81,7 +82,7 @@ def main(argv=None):
     # level 0 is ~46 % of the crops (every steam/dust/empty crop is level 0) and level 5 ~4 %
     # (few backgrounds can show 90 % blackness): weight by sqrt(1 / frequency) so the rare ends count
     counts = np.bincount(tr["level"], minlength=6).astype(np.float64)
-    cw = np.sqrt(counts.sum() / 6 / np.maximum(counts, 1))
+    cw = (counts.sum() / 6 / np.maximum(counts, 1)) ** a.weight_power
     w = cw[tr["level"]].astype(np.float32)
     w /= w.mean()
     print("level counts %s, sample weights %s" % (counts.astype(int).tolist(), np.round(cw / (cw[tr["level"]].mean()), 2).tolist()), flush=True)

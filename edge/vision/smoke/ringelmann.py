@@ -60,3 +60,17 @@ def estimate(crop, background=None, ring=4):
     return {"level": level_of(value), "blackness": round(value, 4),
             "plume_fraction": round(float(plume.mean()), 4), "background": round(float(np.median(bg)), 4),
             "observable": observable, "reference": background is not None}
+
+
+# With an empty-lane reference the chart reading grades a real plume better than the CNN
+# (levels 3-5), but it also grades shadows, steam and texture as blackness; the CNN tells smoke
+# from not-smoke. Chosen on a fresh validation set (tools/smoke/select_rule.py, model card).
+SMOKE_FROM = 2
+
+
+def combined_level(cnn_level, classical, smoke_from=SMOKE_FROM):
+    """The lane's level: the CNN's when it sees no smoke (< smoke_from) or when the estimate
+    had no empty-lane reference; else the classical estimate's level (may be lower or higher)."""
+    if cnn_level < smoke_from or not classical.get("reference"):
+        return int(cnn_level)
+    return int(classical["level"])
