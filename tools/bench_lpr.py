@@ -57,7 +57,7 @@ def time_ours(reader, paths, repeat):
             t0 = time.perf_counter()
             reader.read(img)
             ms.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(ms)
+    return statistics.median(ms), min(ms)
 
 
 def baseline(paths, threads=1, repeat=1, crop=False):
@@ -114,18 +114,22 @@ def main(argv=None):
     print("speed: median ms per frame, detect + recognise (%s models, %d repeats x 3 frames); "
           "load average at start %.1f on %d CPUs (other jobs inflate both columns)"
           % (a.variant, a.repeat, os.getloadavg()[0], os.cpu_count()))
-    print("  %-6s %-8s %-12s %-14s %s" % ("frame", "threads", "edge TFLite", "agentclpr ORT", "speed-up"))
+    print("  %-6s %-8s %-22s %-22s %s" % ("frame", "threads", "edge TFLite med/min", "agentclpr ORT med/min",
+                                         "speed-up (median, min)"))
     for threads in (1, 2):
         reader = PlateReader(threads=threads, variant=a.variant)
         for name, paths in frames.items():
-            ours = time_ours(reader, paths, a.repeat)
-            base = None
+            ours, ours_min = time_ours(reader, paths, a.repeat)
+            base = base_min = None
             if use_base:
                 b = baseline(paths, threads, max(3, a.repeat // 4))
-                base = statistics.median(v["ms"] for v in b.values()) if b else None
-            print("  %-6s %-8d %8.1f ms  %10s    %s" % (
-                name, threads, ours, "%.1f ms" % base if base else "-", "%.1fx" % (base / ours) if base else "-"),
-                flush=True)
+                if b:
+                    base = statistics.median(v["ms"] for v in b.values())
+                    base_min = min(v["min_ms"] for v in b.values())
+            print("  %-6s %-8d %7.1f / %5.1f ms      %s    %s" % (
+                name, threads, ours, ours_min,
+                "%7.1f / %5.1f ms" % (base, base_min) if base else "        -        ",
+                "%.1fx, %.1fx" % (base / ours, base_min / ours_min) if base else "-"), flush=True)
 
     # ---- accuracy on the real development set --------------------------------------------
     reader = PlateReader(threads=2, variant=a.variant)

@@ -66,32 +66,34 @@ class PlateReader:
                 best = r
         return best
 
-    def _read_two_row(self, frame, corners):
+    def _read_two_row(self, frame, corners, grow):
         # The CCPD detector was trained on single-row plates; on two-row plates its top
-        # corners sit inside the plate and clip the top row.
-        corners = rectify.expand(corners, top=TWO_ROW_TOP_GROW)
+        # corners sit inside the plate and clip the top row (crops are exact: no grow).
+        if grow:
+            corners = rectify.expand(corners, top=TWO_ROW_TOP_GROW)
         plate = rectify.warp(frame, corners, (rectify.W2, rectify.H2))
         return plate, self.recognizer(rectify.two_row_line(plate))
 
-    def _read_as(self, frame, corners, two_row):
+    def _read_as(self, frame, corners, two_row, grow=True):
         if two_row:
-            return self._read_two_row(frame, corners)
+            return self._read_two_row(frame, corners, grow)
         plate = rectify.warp(frame, corners, (rectify.W, rectify.H))
         return plate, self._read_single(plate)
 
-    def read_plate(self, frame, corners, det_score=1.0, box=None, two_row=None):
-        """One read dict for the plate with `corners` (TL, TR, BR, BL) in `frame`."""
+    def read_plate(self, frame, corners, det_score=1.0, box=None, two_row=None, detected=True):
+        """One read dict for the plate with `corners` (TL, TR, BR, BL) in `frame`;
+        `detected` False when the corners are exact (a crop), not the detector's."""
         corners = np.asarray(corners, np.float32)
         if two_row is not None:
-            plate, rd = self._read_as(frame, corners, two_row)
+            plate, rd = self._read_as(frame, corners, two_row, detected)
         else:
             a = rectify.aspect(corners)
             two_row = a < rectify.TWO_ROW_SURE_ASPECT
-            plate, rd = self._read_as(frame, corners, two_row)
+            plate, rd = self._read_as(frame, corners, two_row, detected)
             if (rectify.TWO_ROW_SURE_ASPECT <= a < rectify.SINGLE_ROW_SURE_ASPECT
                     and (not formats.check(rd.text).ok or rd.confidence < 0.5)):
                 # ambiguous shape: read it the other way too and keep the better read
-                plate2, rd2 = self._read_as(frame, corners, not two_row)
+                plate2, rd2 = self._read_as(frame, corners, not two_row, detected)
                 if (formats.check(rd2.text).ok, rd2.confidence) > (formats.check(rd.text).ok, rd.confidence):
                     plate, rd, two_row = plate2, rd2, not two_row
         color, color_conf = colormod.classify(plate)
@@ -133,4 +135,4 @@ class PlateReader:
 
     def read_crop(self, img, two_row=None):
         """Read an image that already is one plate (tight crop, whole image = plate)."""
-        return self.read_plate(img, rectify.crop_corners(img), 1.0, two_row=two_row)
+        return self.read_plate(img, rectify.crop_corners(img), 1.0, two_row=two_row, detected=False)
