@@ -18,6 +18,9 @@ from edge.vision.plates.recognizer import PlateRecognizer, Read, load_dictionary
 
 FORMAT_PENALTY = 0.2
 MIN_CHARS = 5
+WEAK_SCORE = 0.05            # detections down to this score are read, but must be confirmed
+WEAK_MIN_CONFIDENCE = 0.5    # ...by a valid format and this recogniser confidence
+MAX_WEAK = 2
 WIDE_ASPECT = 640 / 384   # frames at least this wide per high fit the 384x640 detector
 TWO_ROW_TOP_GROW = 0.12
 
@@ -41,13 +44,14 @@ class PlateReader:
                  det_variant=None, rec_variant=None, score_threshold=0.3, min_confidence=0.0):
         d = Path(models_dir) if models_dir else default_models_dir()
         det_v, rec_v = det_variant or variant, rec_variant or variant
+        self.score_threshold = score_threshold
         self.detector = PlateDetector(load_model(d / ("plate_det_%s.tflite" % det_v), threads, delegate),
-                                      score_threshold=score_threshold)
+                                      score_threshold=min(score_threshold, WEAK_SCORE))
         # Wide frames (16:9 cameras) use the 384x640 detector when it is installed: 20% less
         # work for the same pixels per plate.
         wide = d / ("plate_det384_%s.tflite" % det_v)
         self.wide_detector = PlateDetector(load_model(wide, threads, delegate),
-                                           score_threshold=score_threshold) if wide.is_file() else None
+                                           score_threshold=min(score_threshold, WEAK_SCORE)) if wide.is_file() else None
         self.recognizer = PlateRecognizer(load_model(d / ("plate_rec_%s.tflite" % rec_v), threads, delegate),
                                           load_dictionary(d / "plate_rec_dict.txt"))
         self.min_confidence = min_confidence
@@ -98,7 +102,7 @@ class PlateReader:
                     plate, rd, two_row = plate2, rd2, not two_row
         color, color_conf = colormod.classify(plate)
         chk = formats.check(rd.text)
-        conf = rd.confidence * min(1.0, det_score)
+        conf = rd.confidence
         reason = ""
         if not chk.ok:
             conf *= FORMAT_PENALTY
@@ -112,7 +116,7 @@ class PlateReader:
             "plate": rd.text, "color": color, "color_code": _color_code(color),
             "color_confidence": round(color_conf, 3),
             "confidence": round(float(conf), 4), "kind": chk.kind, "valid": chk.ok,
-            "reason": reason, "rows": 2 if two_row else 1,
+            "reason": reason, "rows": 2 if two_row else 1, "det_score": round(float(det_score), 3),
             "box": [int(round(v)) for v in box],
             "corners": [[round(float(x), 1), round(float(y), 1)] for x, y in corners],
         }
@@ -123,8 +127,20 @@ class PlateReader:
         out = []
         h, w = frame.shape[:2]
         detector = self.wide_detector if self.wide_detector and w >= h * WIDE_ASPECT else self.detector
+        weak = 0
         for det in detector(frame):
-            r = self.read_plate(frame, det.corners, det.score, det.box)
+            if det.score < self.score_threshold:
+                # The CCPD detector scores green/yellow/two-row plates low (0.07-0.26 on
+                # rendered ones). A weak candidate counts only if the recogniser and the
+                # format rules confirm it; at most a few per frame to bound the cost.
+                weak += 1
+                if weak > MAX_WEAK:
+                    continue
+                r = self.read_plate(frame, det.corners, det.score, det.box)
+                if not (r["valid"] and r["confidence"] >= WEAK_MIN_CONFIDENCE):
+                    continue
+            else:
+                r = self.read_plate(frame, det.corners, det.score, det.box)
             # fewer than 5 characters is a sign, a lamp or a wheel arch, not a plate
             if len(r["plate"]) >= MIN_CHARS and r["confidence"] >= self.min_confidence:
                 out.append(r)
