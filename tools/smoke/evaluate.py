@@ -68,6 +68,23 @@ def still_report(data, models):
     images, refs, truth = ev["images"], ev["references"], ev["level"].astype(int)
     bg = np.array(R.BACKGROUNDS)[ev["bg"]]
     plume = np.array(R.PLUMES)[ev["plume"]]
+    shadow = ev["shadow"]
+
+    def breakdown(pred, high_levels=True):
+        """Scores of one predictor overall and per background, plume and shadow, plus how
+        often non-smoke is graded as smoke (and, for graders, steam/high-level confusions)."""
+        s = scores(truth, pred)
+        s["confusion"] = confusion(truth, pred).tolist()
+        s["by_background"] = {b: scores(truth[bg == b], pred[bg == b]) for b in R.BACKGROUNDS}
+        s["by_plume"] = {p: scores(truth[plume == p], pred[plume == p]) for p in R.PLUMES}
+        s["by_shadow"] = {str(v): scores(truth[shadow == v], pred[shadow == v]) for v in (False, True)}
+        neg = plume != "black"
+        s["negatives_graded_ge2"] = round(float(np.mean(pred[neg] >= 2)), 4)
+        if high_levels:
+            s["negatives_graded_ge3"] = round(float(np.mean(pred[neg] >= 3)), 4)
+            s["steam_graded_ge3"] = round(float(np.mean(pred[plume == "steam"] >= 3)), 4)
+        return s
+
     rep = {"set": {"n": int(len(truth)), "levels": np.bincount(truth, minlength=6).tolist()}, "models": {}}
     print("held-out set: %d crops, levels %s" % (len(truth), rep["set"]["levels"]))
     preds = {}
@@ -78,15 +95,7 @@ def still_report(data, models):
         t = time.time()
         pred, conf = predict(SmokeClassifier(path), images)
         preds[kind] = pred
-        s = scores(truth, pred)
-        s["confusion"] = confusion(truth, pred).tolist()
-        s["by_background"] = {b: scores(truth[bg == b], pred[bg == b]) for b in R.BACKGROUNDS}
-        s["by_plume"] = {p: scores(truth[plume == p], pred[plume == p]) for p in R.PLUMES}
-        s["by_shadow"] = {str(v): scores(truth[ev["shadow"] == v], pred[ev["shadow"] == v]) for v in (False, True)}
-        neg = plume != "black"
-        s["negatives_graded_ge2"] = round(float(np.mean(pred[neg] >= 2)), 4)
-        s["negatives_graded_ge3"] = round(float(np.mean(pred[neg] >= 3)), 4)
-        s["steam_graded_ge3"] = round(float(np.mean(pred[plume == "steam"] >= 3)), 4)
+        s = breakdown(pred)
         s["size_bytes"] = os.path.getsize(path)
         rep["models"][kind] = s
         print("  %s: exact %.3f, within one %.3f (%.0f s)" % (kind, s["exact"], s["within_one"], time.time() - t))
@@ -94,12 +103,7 @@ def still_report(data, models):
         est = [ringelmann.estimate(im, rf if use_ref else None) for im, rf in zip(images, refs)]
         pred = np.array([e["level"] for e in est])
         preds[name] = pred
-        s = scores(truth, pred)
-        s["confusion"] = confusion(truth, pred).tolist()
-        s["by_plume"] = {p: scores(truth[plume == p], pred[plume == p]) for p in R.PLUMES}
-        s["by_background"] = {b: scores(truth[bg == b], pred[bg == b]) for b in R.BACKGROUNDS}
-        s["by_shadow"] = {str(v): scores(truth[ev["shadow"] == v], pred[ev["shadow"] == v]) for v in (False, True)}
-        s["negatives_graded_ge2"] = round(float(np.mean(pred[plume != "black"] >= 2)), 4)
+        s = breakdown(pred, high_levels=False)
         rep["models"][name] = s
         print("  %s: exact %.3f, within one %.3f" % (name, s["exact"], s["within_one"]))
     for kind in ("fp32", "int8"):  # the lane's level with an empty-lane reference (ringelmann.combined_level)
@@ -107,14 +111,7 @@ def still_report(data, models):
             continue
         est = [{"level": int(v), "reference": True} for v in preds["classical_reference"]]
         pred = np.array([ringelmann.combined_level(c, e) for c, e in zip(preds[kind], est)])
-        s = scores(truth, pred)
-        s["confusion"] = confusion(truth, pred).tolist()
-        s["by_plume"] = {p: scores(truth[plume == p], pred[plume == p]) for p in R.PLUMES}
-        s["by_background"] = {b: scores(truth[bg == b], pred[bg == b]) for b in R.BACKGROUNDS}
-        s["by_shadow"] = {str(v): scores(truth[ev["shadow"] == v], pred[ev["shadow"] == v]) for v in (False, True)}
-        s["negatives_graded_ge2"] = round(float(np.mean(pred[plume != "black"] >= 2)), 4)
-        s["negatives_graded_ge3"] = round(float(np.mean(pred[plume != "black"] >= 3)), 4)
-        s["steam_graded_ge3"] = round(float(np.mean(pred[plume == "steam"] >= 3)), 4)
+        s = breakdown(pred)
         rep["models"]["combined_" + kind] = s
         print("  combined_%s (CNN >= %d -> classical level): exact %.3f, within one %.3f" % (
             kind, ringelmann.SMOKE_FROM, s["exact"], s["within_one"]))
