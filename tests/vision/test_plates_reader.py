@@ -137,6 +137,8 @@ def _plate(bg, ink=(15, 15, 15), gradient=None, split=None):
     ("green", _plate(None, gradient=((235, 250, 235), (90, 190, 60)))),  # light top, green bottom
     ("yellow_green", _plate((100, 190, 90), split=(20, 190, 240))),
     ("blue", (_plate((190, 65, 18), ink=(245, 245, 245)) * 0.35).astype(np.uint8)),  # at night
+    ("white", (_plate((235, 235, 235)) * 0.35).astype(np.uint8)),   # a police plate at night: grey
+    ("black", (_plate((20, 20, 20), ink=(240, 240, 240)) * 1.0 + 60).clip(0, 255).astype(np.uint8)),  # flare
 ])
 def test_colour_classes(name, plate):
     got, conf = color.classify(plate)

@@ -5,7 +5,8 @@ energy: a light-to-green vertical gradient), white, black, yellow_green (large n
 a yellow block and a green block side by side). Each pixel is put in one of the five hue/value
 classes; the character band's ink takes up to ~40% of pixels, so the background is decided by
 thresholds on the fractions rather than by the plain majority. Light top of the green gradient
-looks white to a pure-hue rule: green wins when enough pixels are green at all.
+looks white to a pure-hue rule: green wins when enough pixels are green at all. Hue-less
+plates are told white from black by polarity (background brighter or darker than the ink).
 """
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ def pixel_classes(plate_bgr):
     chroma = (s > 70) & (v > 35)
     blue = chroma & (h >= 88) & (h <= 130)
     yellow = chroma & (h >= 10) & (h < 36)
-    green = (s > 45) & (v > 60) & (h >= 36) & (h < 88)
+    # pale greens (the light top of the NEV gradient) need light; saturated greens count
+    # when dim, as at night (large NEV truck plates were read as yellow without this)
+    green = (((s > 45) & (v > 60)) | ((s > 90) & (v > 30))) & (h >= 36) & (h < 88)
     rest = ~(blue | yellow | green)
     white = rest & (v >= 140) & (s < 70)
     black = rest & (v < 90)
@@ -55,6 +58,18 @@ def classify(plate_bgr):
         return "green", min(1.0, (green + white * 0.5) / 0.6)
     if yellow >= 0.15:
         return "yellow", min(1.0, yellow / 0.5)
-    if white >= black:
-        return "white", min(1.0, white / 0.5)
-    return "black", min(1.0, black / 0.5)
+    # White (police, embassy-less) and black (HK/Macau, consulate) plates carry no hue, and a
+    # night exposure or IR fill light turns a white plate grey: brightness alone calls it
+    # black. Polarity does not move with exposure: on a white plate the background (the
+    # majority of the band) is the bright side of an Otsu split, on a black plate the dark one.
+    bright = bright_fraction(img)
+    if bright >= 0.5:
+        return "white", min(1.0, 0.5 + (bright - 0.5) * 2)
+    return "black", min(1.0, 0.5 + (0.5 - bright) * 2)
+
+
+def bright_fraction(img):
+    """Fraction of pixels on the bright side of an Otsu split of the grey image."""
+    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    _, mask = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float(np.count_nonzero(mask)) / mask.size
