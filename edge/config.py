@@ -13,6 +13,7 @@ from pathlib import Path
 from edge.errors import EdgeError, ValidationError
 from edge.settings import load, render, section, setting
 from edge.lane.settings import LaneSettings
+from edge.lane.smoke_settings import SmokeSettings
 from edge.store.settings import OutboxSettings
 from edge.uplink.settings import UplinkSettings
 from edge.vision.settings import VisionSettings
@@ -126,8 +127,16 @@ class Config:
     uplink: UplinkSettings = setting(UplinkSettings, doc="Platforms.")
     outbox: OutboxSettings = setting(OutboxSettings, doc="Store and forward.")
     vision: VisionSettings = setting(VisionSettings, doc="Plate and smoke recognition.")
+    smoke: SmokeSettings = setting(SmokeSettings, doc="Black-smoke camera (optional).")
     enterprise: EnterpriseSettings | None = setting(None, doc="Enterprise details uploaded to the platform (Yunnan 6.3).")
     cameras: list[CameraSettings] = setting([], doc="Cameras (Yunnan 6.4).")
+
+    def validate(self):
+        if self.smoke.camera and not any(c.cameraName == self.smoke.camera and c.rtsp_url for c in self.cameras):
+            yield ("smoke.camera", "names no [[cameras]] entry with an rtsp_url (cameraName %r)" % self.smoke.camera)
+        for d in self.smoke.destinations:
+            if d not in self.uplink.destinations:
+                yield ("smoke.destinations", "%r is not in [uplink] destinations" % d)
 
     @property
     def state_dir(self) -> Path:

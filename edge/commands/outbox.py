@@ -21,7 +21,10 @@ def add_arguments(p):
     g = li.add_mutually_exclusive_group()
     g.add_argument("--pending", action="store_true", help="not yet delivered (default)")
     g.add_argument("--rejected", action="store_true", help="refused by a platform")
+    g.add_argument("--all", action="store_true",
+                   help="every stored record, delivered or not (also smoke events kept locally)")
     li.add_argument("--destination", default=None, help="only this destination")
+    li.add_argument("--kind", default=None, help="only records of this kind (access, smoke)")
     li.add_argument("--json", action="store_true", help="one JSON object per row with the details")
     r = sub.add_parser("retry", help="make rejected records due again (after fixing them)")
     r.add_argument("record_id", nargs="?", help="the record to retry")
@@ -74,8 +77,18 @@ def _stats(args, ctx, box):
 
 def _list(args, ctx, box):
     from edge.store.outbox import PENDING, REJECTED, SENDING
+    if args.all:
+        if args.destination:
+            raise EdgeError("--all lists records, not deliveries: drop --destination")
+        for r in box.records(kind=args.kind):
+            if args.json:
+                r["created"] = _fmt_ms(r.pop("created_ms"))
+                print(json.dumps(r, ensure_ascii=False))
+            else:
+                print(r["record_id"])
+        return 0
     states = (REJECTED,) if args.rejected else (PENDING, SENDING)
-    rows = box.list(states, destination=args.destination)
+    rows = box.list(states, destination=args.destination, kind=args.kind)
     if args.json:
         for r in rows:
             r["created"] = _fmt_ms(r.pop("created_ms"))

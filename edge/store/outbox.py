@@ -5,7 +5,9 @@ One SQLite file (`outbox.db`, WAL) beside the media folder. Tables:
   media       which record uses which media file (ref) — so retention never deletes a file
               another record still points at
   deliveries  one row per record per destination: pending → sending → delivered | rejected
-              (platform's reason kept), attempt count, next attempt time
+              (platform's reason kept), attempt count, next attempt time. A kind with a
+              route (`routes={"smoke": [...]}`) gets rows only for its routed destinations;
+              with none it is kept locally: no rows, nothing pending, retention as delivered
   counters    the record sequence number (survives restarts), ...
   stats_archive  daily counts of records retention has pruned, so the report stays whole
 
@@ -38,6 +40,11 @@ MEDIA_DIR = "media"
 SEQ = "record_seq"
 
 PENDING, SENDING, DELIVERED, REJECTED = "pending", "sending", "delivered", "rejected"
+
+# Kinds left out of the daily transmission statistics (HJ 1321 rate of the records the
+# platforms require): smoke events are defined by no spec and mostly kept locally.
+UNCOUNTED_KINDS = ("smoke",)
+_COUNTED = "r.kind NOT IN (%s)" % ",".join("'%s'" % k for k in UNCOUNTED_KINDS)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records(
@@ -111,12 +118,19 @@ class Claim:
 
 class Outbox:
     def __init__(self, state_dir: str | os.PathLike, destinations, *, clock=time.time,
-                 busy_timeout_s: float = 30.0):
+                 busy_timeout_s: float = 30.0, routes: dict | None = None):
         self.dir = Path(state_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.destinations = list(destinations)
         if not self.destinations:
             raise OutboxError("no destinations: [uplink] destinations is empty")
+        # kind -> the destinations its records go to (kinds not listed go to every destination)
+        self.routes = {k: list(v) for k, v in (routes or {}).items()}
+        for kind, dests in self.routes.items():
+            unknown = [d for d in dests if d not in self.destinations]
+            if unknown:
+                raise OutboxError("route for %r names %s, not in the destinations %s"
+                                  % (kind, ", ".join(unknown), ", ".join(self.destinations)))
         self.clock = clock
         self.media = MediaStore(self.dir / MEDIA_DIR)
         self.path = self.dir / DB_NAME
@@ -142,6 +156,9 @@ class Outbox:
 
     @classmethod
     def from_config(cls, config, **kw) -> "Outbox":
+        smoke = getattr(config, "smoke", None)
+        if smoke is not None:
+            kw.setdefault("routes", {"smoke": list(smoke.destinations)})
         return cls(Path(config.paths.state_dir), config.uplink.destinations, **kw)
 
     def close(self):
@@ -270,10 +287,14 @@ class Outbox:
         db.executemany("INSERT OR IGNORE INTO deliveries(record_id, destination, state, created_ms, "
                        "reason, done_ms) VALUES(?,?,?,?,?,?)",
                        [(rid, d, state, now_ms, reject_reason, now_ms if reject_reason else None)
-                        for d in self.destinations])
+                        for d in self.destinations_of(kind)])
         if reject_reason:
             log.error("record %s stored as REJECTED (not sent): %s", rid, reject_reason)
         return True
+
+    def destinations_of(self, kind: str) -> list[str]:
+        """Where records of `kind` are delivered ([] = kept locally only)."""
+        return self.routes.get(kind, self.destinations)
 
     # ------------------------------------------------------------ reading
     def get(self, record_id: str) -> dict | None:
@@ -313,7 +334,8 @@ class Outbox:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
 
-    def list(self, states=(PENDING, SENDING), destination: str | None = None, limit: int | None = None):
+    def list(self, states=(PENDING, SENDING), destination: str | None = None, limit: int | None = None,
+             kind: str | None = None):
         """Delivery rows in the given states, oldest first."""
         q = ("SELECT record_id, destination, state, attempts, next_at_ms, created_ms, reason, ack "
              "FROM deliveries WHERE state IN (%s)" % ",".join("?" * len(states)))
@@ -321,7 +343,25 @@ class Outbox:
         if destination:
             q += " AND destination=?"
             args.append(destination)
+        if kind:
+            q += " AND record_id IN (SELECT record_id FROM records WHERE kind=?)"
+            args.append(kind)
         q += " ORDER BY created_ms, id"
+        if limit:
+            q += " LIMIT %d" % int(limit)
+        with self._lock:
+            return [dict(r) for r in self._db.execute(q, args)]
+
+    def records(self, kind: str | None = None, limit: int | None = None) -> list[dict]:
+        """Stored records (any delivery state, also those kept locally), oldest first:
+        record_id, kind, day, created_ms and how many delivery rows are not yet delivered."""
+        q = ("SELECT r.record_id, r.kind, r.day, r.created_ms, (SELECT COUNT(*) FROM deliveries d "
+             "WHERE d.record_id=r.record_id AND d.state!='delivered') AS undelivered FROM records r")
+        args: list = []
+        if kind:
+            q += " WHERE r.kind=?"
+            args.append(kind)
+        q += " ORDER BY r.created_ms, r.rowid"
         if limit:
             q += " LIMIT %d" % int(limit)
         with self._lock:
@@ -442,7 +482,8 @@ class Outbox:
     # ------------------------------------------------------------ statistics
     def daily_stats(self, days: int = 7, today: str | None = None) -> list[dict]:
         """Per Beijing day and destination: generated, uploaded (delivered), rejected, pending,
-        rate = uploaded / generated (None when nothing was generated). Newest day first."""
+        rate = uploaded / generated (None when nothing was generated). Newest day first.
+        UNCOUNTED_KINDS (smoke events) are left out: the rate is of the records the specs require."""
         if today is None:
             today = timeutil.fmt_date(datetime.fromtimestamp(self.clock(), timeutil.BEIJING))
         t = timeutil.parse_date(today)
@@ -453,7 +494,7 @@ class Outbox:
             live = self._db.execute(
                 "SELECT r.day, d.destination, COUNT(*), SUM(d.state='delivered'), SUM(d.state='rejected'), "
                 "SUM(d.state IN ('pending','sending')) FROM deliveries d JOIN records r "
-                "ON r.record_id=d.record_id WHERE r.day>=? AND r.day<=? GROUP BY r.day, d.destination",
+                "ON r.record_id=d.record_id WHERE r.day>=? AND r.day<=? AND %s GROUP BY r.day, d.destination" % _COUNTED,
                 (first, today)).fetchall()
             archived = self._db.execute(
                 "SELECT day, destination, generated, uploaded, rejected, 0 FROM stats_archive "
@@ -508,7 +549,8 @@ class Outbox:
                 raise OutboxError("refusing to delete records with undelivered rows")
             for day, dest, n in db.execute(
                     "SELECT r.day, d.destination, COUNT(*) FROM deliveries d JOIN records r "
-                    "ON r.record_id=d.record_id WHERE r.record_id IN (%s) GROUP BY r.day, d.destination" % marks,
+                    "ON r.record_id=d.record_id WHERE r.record_id IN (%s) AND %s GROUP BY r.day, d.destination"
+                    % (marks, _COUNTED),
                     ids).fetchall():
                 db.execute("INSERT INTO stats_archive(day, destination, generated, uploaded) VALUES(?,?,?,?) "
                            "ON CONFLICT(day, destination) DO UPDATE SET generated=generated+excluded.generated, "
