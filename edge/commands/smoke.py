@@ -1,8 +1,9 @@
 """edge smoke [--json] IMAGE_OR_CLIP...  -- grade exhaust smoke on the Ringelmann scale (0-5).
 
-An image: the level, the CNN level + confidence, and the classical chart-style estimate beside it.
-With --background (an empty-lane frame) the level is ringelmann.combined_level: the CNN decides
-smoke vs. not, the chart reading against the reference grades it (model card: better on held-out data).
+Grading is edge.vision.smoke.grader.SmokeGrader -- the same call the lane makes. An image: the
+level, the method, the crop-only CNN's level + confidence, and the classical chart-style estimate
+beside it. With --background (an empty-lane frame of the same view) the grader reads the crop
+against it (the reference-aware CNN; model card: better on held-out data); without, the crop-only CNN.
 A clip (anything OpenCV can decode as video): per-frame levels summarised, and the smoke event
 the lane would raise. A file clip carries no loop-detector signal, so `--vehicle FIRST-LAST`
 says which frames had the vehicle in the zone; without it the vehicle is taken to have passed
@@ -23,10 +24,11 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 def add_arguments(p):
     p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_CLIP")
     p.add_argument("--json", action="store_true", help="print one JSON list of results")
-    p.add_argument("--model", help="a .tflite model (default: models/smoke_ringelmann_fp32.tflite)")
+    p.add_argument("--models-dir", metavar="DIR", help="where the smoke_ringelmann*.tflite models are (default: models/)")
+    p.add_argument("--variant", choices=("fp32", "int8"), default="fp32", help="model precision (default fp32)")
     p.add_argument("--roi", help="X,Y,W,H: the region behind the exhaust (default: the whole frame)")
     p.add_argument("--background", metavar="IMAGE",
-                   help="the same view with no vehicle and no plume: reference for the classical estimate")
+                   help="the same view with no vehicle and no plume: the reference the level is read against")
     p.add_argument("--vehicle", metavar="FIRST-LAST", help="clip frames with the vehicle in the zone")
     p.add_argument("--threshold", type=int, default=2, help="event: level at or above this (default 2)")
     p.add_argument("--min-frames", type=int, default=5, help="event: consecutive frames (default 5)")
@@ -82,7 +84,7 @@ def _read_clip(cv2, path):
     return frames, fps
 
 
-def grade_image(clf, image_bgr, roi=None, background_bgr=None):
+def grade_image(grader, image_bgr, roi=None, background_bgr=None):
     from edge.vision.smoke import ringelmann
     from edge.vision.smoke.classifier import crop_roi, to_rgb
     crop = to_rgb(crop_roi(image_bgr, roi))
@@ -92,14 +94,12 @@ def grade_image(clf, image_bgr, roi=None, background_bgr=None):
         if ref.shape != crop.shape:
             raise EdgeError("background is %dx%d, the input %dx%d: they must be the same view"
                             % (ref.shape[1], ref.shape[0], crop.shape[1], crop.shape[0]))
-    res = clf.classify(crop)
-    res["classical"] = ringelmann.estimate(crop, ref)
-    res["cnn_level"] = res["level"]
-    res["level"] = ringelmann.combined_level(res["level"], res["classical"])
+    res = grader.grade(crop, ref)
+    res["classical"] = ringelmann.estimate(crop, ref)  # the hand chart reading, shown beside
     return res
 
 
-def grade_clip(clf, frames, fps, args, roi, vehicle):
+def grade_clip(grader, frames, fps, args, roi, vehicle):
     from edge.vision.smoke.events import SmokeEventDetector
     det = SmokeEventDetector(args.threshold, args.min_frames, args.min_confidence,
                              watch_frames=max(args.min_frames, len(frames)))
@@ -108,10 +108,10 @@ def grade_clip(clf, frames, fps, args, roi, vehicle):
     per_frame, event = [], None
     ref = frames[0]  # the clip's first frame stands for the empty lane
     for i, f in enumerate(frames):
-        r = grade_image(clf, f, roi, ref if vehicle is not None and vehicle[0] > 0 else None)
+        r = grade_image(grader, f, roi, ref if vehicle is not None and vehicle[0] > 0 else None)
         present = vehicle is not None and vehicle[0] <= i <= vehicle[1]
-        per_frame.append({"frame": i, "level": r["level"], "confidence": r["confidence"],
-                          "classical": r["classical"]["level"], "vehicle": present})
+        per_frame.append({"frame": i, "level": r["level"], "confidence": r["confidence"], "method": r["method"],
+                          "cnn_level": r["cnn_level"], "classical": r["classical"]["level"], "vehicle": present})
         ev = det.feed({"index": i, "ts": round(i / fps, 3) if fps else i, "level": r["level"],
                        "confidence": r["confidence"], "vehicle": present})
         if ev and event is None:
@@ -130,11 +130,11 @@ def grade_clip(clf, frames, fps, args, roi, vehicle):
 
 def run(args, ctx):
     import cv2
-    from edge.vision.smoke.classifier import SmokeClassifier
+    from edge.vision.smoke.grader import SmokeGrader
 
     roi = _parse_roi(args.roi)
     vehicle = _parse_range(args.vehicle)
-    clf = SmokeClassifier(args.model, threads=args.threads)
+    grader = SmokeGrader(args.models_dir, threads=args.threads, variant=args.variant)
     background = _read_image(cv2, args.background) if args.background else None
     results, failed = [], 0
     for name in args.inputs:
@@ -143,12 +143,10 @@ def run(args, ctx):
             if not path.is_file():
                 raise EdgeError("%s: no such file" % name)
             if path.suffix.lower() in IMAGE_SUFFIXES:
-                r = grade_image(clf, _read_image(cv2, path), roi, background)
-                r = {"kind": "image", "level": r["level"], "cnn_level": r["cnn_level"], "confidence": r["confidence"],
-                     "probs": r["probs"], "classical": r["classical"]}
+                r = {"kind": "image", **grade_image(grader, _read_image(cv2, path), roi, background)}
             else:
                 frames, fps = _read_clip(cv2, path)
-                r = grade_clip(clf, frames, fps, args, roi, vehicle)
+                r = grade_clip(grader, frames, fps, args, roi, vehicle)
         except EdgeError as e:
             failed += 1
             msg = str(e) if str(e).startswith(name) else "%s: %s" % (name, e)
@@ -167,8 +165,8 @@ def run(args, ctx):
 def _print_human(r):
     if r["kind"] == "image":
         c = r["classical"]
-        print("%s: Ringelmann %d (CNN %d, confidence %.2f); classical %d (blackness %.2f%s%s)" % (
-            r["file"], r["level"], r["cnn_level"], r["confidence"], c["level"], c["blackness"],
+        print("%s: Ringelmann %d (%s, confidence %.2f; crop CNN %d); classical %d (blackness %.2f%s%s)" % (
+            r["file"], r["level"], r["method"], r["confidence"], r["cnn_level"], c["level"], c["blackness"],
             ", against reference" if c["reference"] else ", against border",
             "" if c["observable"] else ", background too dark"))
         return

@@ -7,7 +7,8 @@ Kinds (what happens after the vehicle passes):
     wet     wet road: puddle reflections, a moving light streak, tyre spray mist  -> no event
     steam   a white steam plume (opacity 20-90 %)                                -> no event
 A clip is 40 frames at 10 fps of the 64x64 ROI: 5 empty frames, the vehicle body crossing the
-ROI (frames 5-14, `vehicle` True), then 25 frames after it.
+ROI (frames 5-14, `vehicle` True), then 25 frames after it. Every frame after the first drifts
+in exposure/white balance and shakes by up to 1.5 px against it (render.reference_drift).
 """
 from __future__ import annotations
 
@@ -103,6 +104,9 @@ def render_clip(rng, kind, photos=None, level=None, bg_kind=None, size=R.SIZE):
         present = x0 < 1.0 and x0 + 1.4 > 0.0
         if present:
             img = _draw_vehicle(img, veh, x0, size)
+        # each frame drifts and shakes a little against frame 0 (the lane's empty reference), as
+        # render_sample's references do; own seed, so the scene and plume draws are unchanged
+        img = R.reference_drift(np.random.default_rng((cam_seed, i, 1)), img) if i else img
         frame = R.camera(np.random.default_rng(cam_seed), img, night=bg_kind == "night",
                          noise_rng=np.random.default_rng((cam_seed, i)))
         frames.append((frame * 255 + 0.5).astype(np.uint8))

@@ -343,6 +343,21 @@ def camera(rng, img, night=False, noise_rng=None):
     return out.astype(np.float32)
 
 
+def reference_drift(rng, scene):
+    """The empty-lane frame is another frame: besides its own sensor noise and JPEG (camera()),
+    auto-exposure and white balance drift a little (+-6 % gain, +-2 % per channel) and the mast
+    shakes by up to 1.5 px. Without this a reference-aware model could learn pixel-exact
+    subtraction, which no real lane offers."""
+    gain = rng.uniform(0.94, 1.06) * (1 + rng.uniform(-0.02, 0.02, 3))
+    out = to_srgb(to_linear(scene) * gain).astype(np.float32)
+    if rng.random() < 0.7:
+        dx, dy = rng.uniform(-1.5, 1.5, 2)
+        m = np.float32([[1, 0, dx], [0, 1, dy]])
+        out = cv2.warpAffine(out, m, (out.shape[1], out.shape[0]), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REFLECT)
+    return out
+
+
 def level_of(blackness):
     """Ringelmann level of a mean blackness in [0, 1]: the nearest 20 % step."""
     return int(min(5, max(0, np.floor(blackness * 5 + 0.5))))
@@ -351,7 +366,8 @@ def level_of(blackness):
 def render_sample(rng, bg_kind, plume_kind, photos=None, target=None, shadow=None, size=SIZE):
     """One crop and its truth: dict(image, reference (uint8 HxWx3 RGB), level, blackness, opacity,
     bg, plume, shadow). `reference` is the same view with no plume and no vehicle shadow, through
-    the same camera settings -- what a fixed camera sees of the empty lane (for the classical estimate).
+    the same camera settings with a little drift and shake (reference_drift) -- what a fixed
+    camera sees of the empty lane (for the classical estimate and the reference-aware CNN).
     """
     ambient = 0.55 if bg_kind == "night" else rng.uniform(0.7, 1.0)
     if target is None and plume_kind == "black":  # levels balanced, blackness uniform within the level
@@ -393,7 +409,8 @@ def render_sample(rng, bg_kind, plume_kind, photos=None, target=None, shadow=Non
     cam = int(rng.integers(1 << 30))
     night = bg_kind == "night"
     img = camera(np.random.default_rng(cam), img, night, noise_rng=rng)
-    ref = camera(np.random.default_rng(cam), scene, night, noise_rng=rng)
+    # drawn after the crop: the crop and its label are what they were before references drifted
+    ref = camera(np.random.default_rng(cam), reference_drift(rng, scene), night, noise_rng=rng)
     u8 = lambda a: (a * 255 + 0.5).astype(np.uint8)
     return {"image": u8(img), "reference": u8(ref), "level": level_of(blackness),
             "blackness": blackness, "opacity": opacity, "bg": bg_kind, "plume": plume_kind,

@@ -2,9 +2,12 @@
 
 Runs in its own venv (TensorFlow never goes on the board):
     tools/smoke/make_venv.sh
-    nice -n 10 .venv-smoke/bin/python -m tools.smoke.train [--data var/smoke] [--epochs 12]
+    nice -n 10 .venv-smoke/bin/python -m tools.smoke.train [--data var/smoke] [--epochs 12] [--reference]
 
-Input: 64x64 RGB float32 in [0, 1] (a crop behind the exhaust). Output: softmax over levels 0-5.
+Input: 64x64 RGB float32 in [0, 1] (a crop behind the exhaust); with --reference the 7-channel
+input of edge.vision.smoke.classifier.reference_features (crop, empty-lane reference, blackness
+map) and the files are named smoke_ringelmann_ref_*.tflite. Output: softmax over levels 0-5.
+Progress is monitored on val.npz when it exists (never on eval: eval is measured once, at the end).
 Levels are weighted by sqrt(1 / frequency) (level 0 and level 5 are the common and the rare end).
 Targets are soft: a Gaussian (sigma 0.35 level) around 5 x blackness, so a plume of 38 %
 blackness teaches "mostly 2, some 1" -- the levels are ordered and neighbours share evidence.
@@ -29,9 +32,9 @@ def soft_targets(blackness):
     return (p / p.sum(1, keepdims=True)).astype(np.float32)
 
 
-def build_model(tf):
+def build_model(tf, channels=3):
     L = tf.keras.layers
-    inp = L.Input((64, 64, 3), name="crop")
+    inp = L.Input((64, 64, channels), name="crop")
     x = inp
     for f in (16, 32, 48):  # 64 -> 32 -> 16 -> 8
         x = L.Conv2D(f, 3, padding="same", use_bias=False)(x)
@@ -57,6 +60,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weight-power", type=float, default=0.5, help="level weights = (1/frequency)^this")
+    ap.add_argument("--reference", action="store_true", help="train the reference-aware model (7-channel input)")
     a = ap.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -65,15 +69,25 @@ def main(argv=None):
     tf.config.threading.set_inter_op_parallelism_threads(1)
     tf.keras.utils.set_random_seed(a.seed)
 
-    tr = np.load(os.path.join(a.data, "train.npz"))
-    ev = np.load(os.path.join(a.data, "eval.npz"))
-    x = tr["images"].astype(np.float32) / 255.0
-    y = soft_targets(tr["blackness"])
-    xv = ev["images"].astype(np.float32) / 255.0
-    yv = soft_targets(ev["blackness"])
-    print("train %d crops, eval %d crops (held-out backgrounds)" % (len(x), len(xv)), flush=True)
+    def inputs(d):
+        x = d["images"].astype(np.float32) / 255.0
+        if a.reference:
+            from edge.vision.smoke.classifier import reference_features
+            x = np.concatenate([reference_features(x[i:i + 2000], d["references"][i:i + 2000].astype(np.float32) / 255.0)
+                                for i in range(0, len(x), 2000)])
+        return x
 
-    model = build_model(tf)
+    tr = np.load(os.path.join(a.data, "train.npz"))
+    x = inputs(tr)
+    y = soft_targets(tr["blackness"])
+    val = None
+    if os.path.exists(os.path.join(a.data, "val.npz")):
+        vd = np.load(os.path.join(a.data, "val.npz"))
+        val = (inputs(vd), soft_targets(vd["blackness"]))
+    print("train %d crops, %d channels; monitoring on %s" % (
+        len(x), x.shape[-1], "val (%d crops)" % len(val[0]) if val else "nothing"), flush=True)
+
+    model = build_model(tf, x.shape[-1])
     print("parameters: %d" % model.count_params(), flush=True)
     steps = a.epochs * int(np.ceil(len(x) / a.batch))
     lr = tf.keras.optimizers.schedules.CosineDecay(3e-3, steps, alpha=0.02)
@@ -89,10 +103,11 @@ def main(argv=None):
     ds = (tf.data.Dataset.from_tensor_slices((x, y, w)).shuffle(len(x), seed=a.seed)
           .map(lambda i, t, sw: (tf.image.random_flip_left_right(i), t, sw)).batch(a.batch))
     t0 = time.time()
-    model.fit(ds, epochs=a.epochs, validation_data=(xv, yv), verbose=2)
+    model.fit(ds, epochs=a.epochs, validation_data=val, verbose=2)
     print("trained in %.0f s" % (time.time() - t0), flush=True)
     os.makedirs(a.out, exist_ok=True)
-    model.save(os.path.join(a.out, "smoke.keras"))
+    prefix = "smoke_ringelmann_ref" if a.reference else "smoke_ringelmann"
+    model.save(os.path.join(a.out, prefix + ".keras"))
 
     def convert(kind):
         conv = tf.lite.TFLiteConverter.from_keras_model(model)
@@ -105,7 +120,7 @@ def main(argv=None):
             conv.representative_dataset = lambda: ([r[None]] for r in rep)
             conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         data = conv.convert()
-        path = os.path.join(a.out, "smoke_ringelmann_%s.tflite" % kind)
+        path = os.path.join(a.out, "%s_%s.tflite" % (prefix, kind))
         with open(path, "wb") as f:
             f.write(data)
         print("exported %s (%.1f KiB)" % (path, len(data) / 1024), flush=True)
