@@ -4,13 +4,16 @@
     housekeeping   retention, disk high-water, missing-upload alarm (edge/store/retention.py)
     platform       heartbeat + pulls/confirmations (Yunnan), when [lane] site_duties is on
     camera         RTSP → plate reader → PlateVote → Recorder, for each [[cameras]] with rtsp_url
+    smoke          [smoke] camera: ROI → Ringelmann grader → smoke events (edge/lane/smoke.py)
     demo-traffic   simulated board only: a synthetic passage every demo_traffic_interval_s
     status         writes <state_dir>/status.json (the status page and `edge run` read it)
 
 Until the lane state machine (loop detector, decision, barrier) lands, the camera job uses
 the plate itself as the trigger: a passage is one run of frames in which a plate is seen,
 ended by `gap_frames` frames without one, and recorded once PlateVote agrees. Every passage
-goes through the one recording path (Recorder) that the lane will keep using.
+goes through the one recording path (Recorder) that the lane will keep using. Each frame's
+plate read also tells the smoke job a vehicle is in its zone. Passages and smoke events are
+published on the in-process bus (edge/lane/events.py) as site/<gate>/<in|out>/passage|smoke.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import time
 from pathlib import Path
 
 from edge import timeutil
+from edge.lane.events import EventBus, topic
 from edge.lane.supervisor import Supervisor, every
 from edge.lane.vote import PlateVote
 
@@ -38,7 +42,8 @@ class LaneService:
         self.passages: list[dict] = []        # the last few recorded passages, newest last
         self.cameras: dict[str, object] = {}  # name -> CameraSource
         self.platform: dict = {}
-        self.outbox = self.uploader = self.recorder = None
+        self.outbox = self.uploader = self.recorder = self.smoke = None
+        self.bus = EventBus()
 
     # ------------------------------------------------------------------ life
     async def run(self, stop: asyncio.Event) -> None:
@@ -59,6 +64,11 @@ class LaneService:
             sup.add("platform", self._platform_job)
         if lane.site_duties and "hj212" in self.config.uplink.destinations:
             sup.add("hj212-status", self._hj212_status_job)
+        if self.config.smoke.camera:
+            from edge.lane.smoke import SmokeJob
+            self.smoke = SmokeJob.from_config(self.config, self.board, self.outbox, self.bus, self.cameras,
+                                              on_record=self._notify_uploader)
+            sup.add("smoke", self.smoke.run)
         for cam in self.config.cameras:
             if cam.rtsp_url and cam.cameraType == "1":
                 sup.add("camera-%02d" % cam.cameraSeq, self._camera_job(cam))
@@ -164,7 +174,8 @@ class LaneService:
                                              threads, self.board.inference.delegate)
             cam = self.cameras.get(cam_cfg.cameraName) or CameraSource(cam_cfg.rtsp_url).start()
             self.cameras[cam_cfg.cameraName] = cam
-            await PlateTrigger(cam, reader, self._record_read).run(stop)
+            await PlateTrigger(cam, reader, self._record_read,
+                               on_read=self.smoke.on_plate if self.smoke else None).run(stop)
         return job
 
     async def _record_read(self, plate: str, color: str, confidence: float, image) -> None:
@@ -209,6 +220,7 @@ class LaneService:
                  "plateColor": rec["plateColor"], "accessTime": rec["accessTime"],
                  "passMode": rec["passMode"], "confidence": confidence}
         self.passages = (self.passages + [entry])[-20:]
+        self.bus.publish(topic(self.config.site.gate_id, self.config.lane.direction, "passage"), entry)
         log.info("recorded %s %s (%s)", rec["recordId"], rec["licensePlate"] or "(unread)", rec["accessTime"])
 
     async def _status_job(self, stop: asyncio.Event) -> None:
@@ -229,6 +241,7 @@ class LaneService:
             "uploaded": self.uploader.counts() if self.uploader else {},
             "cameras": {name: c.status() for name, c in self.cameras.items()},
             "platform": self.platform, "passages": self.passages,
+            "smoke": self.smoke.status() if self.smoke else None,
         }
 
     def _write_status(self) -> None:
@@ -244,10 +257,11 @@ class LaneService:
 class PlateTrigger:
     """Provisional passage trigger: consecutive frames with a plate = one vehicle passing."""
 
-    def __init__(self, camera, reader, on_passage, *, gap_frames: int = 5, min_reads: int = 3):
+    def __init__(self, camera, reader, on_passage, *, gap_frames: int = 5, min_reads: int = 3, on_read=None):
         self.camera = camera
         self.reader = reader
         self.on_passage = on_passage
+        self.on_read = on_read  # every frame's plate read (the smoke job's vehicle signal)
         self.gap_frames = gap_frames
         self.vote = PlateVote(min_reads=min_reads)
         self.best = None       # (confidence, read, image) of the best frame of this passage
@@ -267,6 +281,8 @@ class PlateTrigger:
         if reads:
             r = reads[0]
             self.misses = 0
+            if self.on_read:
+                self.on_read(r["plate"], r["color"])
             self.vote.add(r["plate"], r["color"], r["confidence"])
             if self.best is None or r["confidence"] > self.best[0]:
                 self.best = (r["confidence"], r, image)
