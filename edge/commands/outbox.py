@@ -31,7 +31,7 @@ def add_arguments(p):
     r.add_argument("--all-rejected", action="store_true", help="retry every rejected record")
     sh = sub.add_parser("show", help="print one stored record and its delivery rows")
     sh.add_argument("record_id")
-    ck = sub.add_parser("check", help="PRAGMA integrity_check + checksum of every undelivered record's photos")
+    ck = sub.add_parser("check", help="PRAGMA integrity_check + checksum of every undelivered (or kept-locally) record's photos")
     ck.add_argument("--all", action="store_true", help="check the photos of delivered records too")
     pr = sub.add_parser("prune", help="apply retention now (expired records; disk high-water)")
     pr.add_argument("--json", action="store_true")
@@ -133,7 +133,10 @@ def _check(args, ctx, box):
     for p in problems:
         print("database: %s" % p)
     states = (PENDING, SENDING, REJECTED) + ((DELIVERED,) if args.all else ())
-    ids = sorted({r["record_id"] for r in box.list(states)})
+    ids = {r["record_id"] for r in box.list(states)}
+    # records kept locally only (smoke events by default): their media exist nowhere else
+    ids |= {r["record_id"] for r in box.records() if r["deliveries"] == 0}
+    ids = sorted(ids)
     bad = 0
     for rid in ids:
         for field, ref in sorted(box.media_of(rid).items()):

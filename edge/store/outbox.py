@@ -354,9 +354,12 @@ class Outbox:
 
     def records(self, kind: str | None = None, limit: int | None = None) -> list[dict]:
         """Stored records (any delivery state, also those kept locally), oldest first:
-        record_id, kind, day, created_ms and how many delivery rows are not yet delivered."""
-        q = ("SELECT r.record_id, r.kind, r.day, r.created_ms, (SELECT COUNT(*) FROM deliveries d "
-             "WHERE d.record_id=r.record_id AND d.state!='delivered') AS undelivered FROM records r")
+        record_id, kind, day, created_ms, its delivery rows (0: kept locally only) and how many
+        of them are not yet delivered."""
+        q = ("SELECT r.record_id, r.kind, r.day, r.created_ms, "
+             "(SELECT COUNT(*) FROM deliveries d WHERE d.record_id=r.record_id) AS deliveries, "
+             "(SELECT COUNT(*) FROM deliveries d WHERE d.record_id=r.record_id AND d.state!='delivered') "
+             "AS undelivered FROM records r")
         args: list = []
         if kind:
             q += " WHERE r.kind=?"

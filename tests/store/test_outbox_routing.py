@@ -149,10 +149,10 @@ def test_outbox_cli_lists_and_shows_smoke_events(tmp_path):
     box.put(smoke_record(1), {"smokeImg": photo(1), "smokeClip": (photo(2), "avi")}, kind="smoke")
     box.close()
 
-    def edge(*args):
+    def edge(*args, rc=0):
         r = subprocess.run([sys.executable, "-m", "edge", "outbox", *args, "--config", str(conf)],
                            capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
+        assert r.returncode == rc, r.stderr
         return r.stdout
 
     sid = "SMK%017d" % 1
@@ -164,3 +164,12 @@ def test_outbox_cli_lists_and_shows_smoke_events(tmp_path):
     shown = json.loads(edge("show", sid))
     assert shown["kind"] == "smoke" and shown["deliveries"] == []
     assert shown["record"]["smokeLevel"] == 3 and shown["media"] == {"smokeImg": "ok", "smokeClip": "ok"}
+    assert row["deliveries"] == 0
+    # `check` verifies the media of records kept locally too (they exist nowhere else)
+    assert "2 records checked, 0 bad" in edge("check")
+    box = Outbox.from_config(parse(conf.read_text(encoding="utf-8")))
+    clip = box.media.path(box.media_of(sid)["smokeClip"])
+    box.close()
+    clip.write_bytes(b"damaged")
+    out = edge("check", rc=1)
+    assert "%s smokeClip:" % sid in out and "1 bad" in out
