@@ -110,7 +110,7 @@ def encode_clip(frames_bgr: list, fps: float) -> bytes:
 class SmokeJob:
     def __init__(self, settings, *, camera_name: str, rtsp_url: str, outbox, bus=None,
                  enterprise_id: str = "", gate_id: str = "", lane: str = "in", cameras: dict | None = None,
-                 make_grader=None, on_record=None, camera_factory=None):
+                 make_grader=None, on_record=None):
         self.s = settings
         self.camera_name = camera_name
         self.rtsp_url = rtsp_url
@@ -122,7 +122,6 @@ class SmokeJob:
         self.cameras = cameras if cameras is not None else {}   # shared with the plate jobs
         self.make_grader = make_grader
         self.on_record = on_record
-        self.camera_factory = camera_factory
         self.roi = tuple(settings.roi) if settings.roi else None
         self.detector = SmokeEventDetector(
             threshold_level=settings.threshold_level, min_frames=settings.min_frames,
@@ -134,7 +133,6 @@ class SmokeJob:
         self.reference_at: float | None = None
         self._prev_crop = None
         self._plates: Counter = Counter()
-        self._was_present = False
         self.index = 0
         self.frame_w: int | None = None   # the camera's frame width (the ROI is in its pixels)
         self.last_grade: dict | None = None
@@ -179,14 +177,9 @@ class SmokeJob:
         if self.grader is None:
             self.grader = await asyncio.to_thread(self.make_grader)
         cam = self.cameras.get(self.camera_name)
-        if cam is None:
-            if self.camera_factory is not None:
-                cam = self.camera_factory(self.rtsp_url)
-            else:
-                from edge.vision.camera import CameraSource
-                cam = CameraSource(self.rtsp_url)
-            cam = cam.start()
-            self.cameras[self.camera_name] = cam
+        if cam is None:  # not (yet) opened by a plate job: this job opens it, the service stops it
+            from edge.vision.camera import CameraSource
+            cam = self.cameras[self.camera_name] = CameraSource(self.rtsp_url).start()
         period = 1.0 / self.s.fps
         seq, last_t = 0, None
         while not stop.is_set():
