@@ -6,7 +6,9 @@ Times, per 64x64 ROI crop (median of n, after a warm-up): the classical estimate
 (edge.vision.smoke.ringelmann.estimate, numpy), and SmokeClassifier.classify (resize check,
 normalise, invoke, argmax) for each committed TFLite variant, 1 interpreter thread. Also the
 whole per-frame path on a 1920x1080 frame: ROI crop + area resize from a 256x256 ROI + CNN.
-Prints ms and the ratio CNN / classical.
+Then the lane's call, SmokeGrader.grade(crop, reference) per variant (crop-only CNN for the record
++ reference-aware CNN, both with the mirror view), on a 64x64 crop and on a 1080p frame's 256x256 ROI.
+Prints ms and the ratio to the classical estimate.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edge.vision.smoke import ringelmann  # noqa: E402
 from edge.vision.smoke.classifier import SmokeClassifier, crop_roi, to_rgb  # noqa: E402
+from edge.vision.smoke.grader import SmokeGrader  # noqa: E402
 
 
 def median_ms(fn, items, warm=20):
@@ -60,6 +63,15 @@ def main(argv=None):
         full = median_ms(lambda f: clf.classify(to_rgb(crop_roi(f, (800, 600, 256, 256)))), [frame] * a.n)
         print("CNN %-4s (%5.1f KiB): %.3f ms/crop, %.3f ms/1080p frame incl. ROI resize; ratio to baseline %.2fx"
               % (kind, os.path.getsize(path) / 1024, ms, full, ms / base))
+    roi = (800, 600, 256, 256)
+    for kind in ("fp32", "int8"):
+        if not os.path.exists(os.path.join(a.models, "smoke_ringelmann_ref_%s.tflite" % kind)):
+            continue
+        g = SmokeGrader(a.models, threads=1, variant=kind)
+        ms = median_ms(lambda i: g.grade(crops[i], refs[i]), list(range(a.n)))
+        full = median_ms(lambda f: g.grade(to_rgb(crop_roi(f, roi)), to_rgb(crop_roi(frame, roi))), [frame] * a.n)
+        print("SmokeGrader %-4s with reference: %.3f ms/crop, %.3f ms/1080p frame incl. ROI resize; ratio to baseline %.2fx"
+              % (kind, ms, full, ms / base))
     return 0
 
 

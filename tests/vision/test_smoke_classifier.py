@@ -121,7 +121,7 @@ def test_cli_json_image_with_reference(tmp_path, capsys):
     rc = edge_main(["smoke", "--json", "--background", ref, img])
     (r,) = json.loads(capsys.readouterr().out)
     assert rc == 0
-    assert r["kind"] == "image" and r["classical"]["reference"] is True
+    assert r["kind"] == "image" and r["classical"]["reference"] is True and r["method"] == "reference"
     assert abs(r["classical"]["level"] - s["level"]) <= 1
     assert abs(r["level"] - s["level"]) <= 1
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from tools.smoke import render as R
 
-SPLIT_IDS = {"train": 0, "eval": 1, "fixtures": 2, "clips-train": 3, "clips-eval": 4, "val": 5}
+SPLIT_IDS = {"train": 0, "eval": 1, "fixtures": 2, "clips-train": 3, "clips-eval": 4, "val": 5, "train_b": 6}
 BG_P = {"scene": 0.30, "road": 0.18, "sky": 0.12, "gate": 0.14, "night": 0.12, "wet": 0.14}
 PLUME_P = {"black": 0.65, "steam": 0.15, "dust": 0.07, "none": 0.13}
 
@@ -52,10 +52,11 @@ def main(argv=None):
     ap.add_argument("--train", type=int, default=16000)
     ap.add_argument("--eval", type=int, default=3000)
     ap.add_argument("--val", type=int, default=0, help="fresh validation crops (training photos, new seeds) for choosing rules")
+    ap.add_argument("--train-b", type=int, default=0, help="more training crops (training photos, own seeds): train_b.npz")
     ap.add_argument("--out", default="var/smoke")
     a = ap.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
-    for split, n in (("train", a.train), ("eval", a.eval), ("val", a.val)):
+    for split, n in (("train", a.train), ("eval", a.eval), ("val", a.val), ("train_b", a.train_b)):
         if n <= 0:
             continue
         print("rendering %d %s crops (photos: %s)" % (n, split, ", ".join(

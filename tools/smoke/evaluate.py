@@ -3,6 +3,7 @@
     .venv/bin/python -m tools.smoke.evaluate [--data var/smoke] [--models models] [--clips 100]
 
 Prints (and writes <data>/report.json):
+  * the lane's grader (SmokeGrader.grade(crop, reference): the reference-aware CNN) for fp32 and int8;
   * per-level confusion matrix, exact and within-one accuracy of each TFLite variant
     (fp32/fp16/int8: the quantisation cost) and of the classical estimate (against the
     empty-lane reference and against the crop border);
@@ -26,6 +27,7 @@ import numpy as np
 from edge.vision.smoke import ringelmann
 from edge.vision.smoke.classifier import SmokeClassifier
 from edge.vision.smoke.events import SmokeEventDetector
+from edge.vision.smoke.grader import SmokeGrader
 from tools.smoke import clips as C
 from tools.smoke import render as R
 from tools.smoke.dataset import SPLIT_IDS
@@ -115,6 +117,17 @@ def still_report(data, models):
         rep["models"]["combined_" + kind] = s
         print("  combined_%s (CNN >= %d -> classical level): exact %.3f, within one %.3f" % (
             kind, ringelmann.SMOKE_FROM, s["exact"], s["within_one"]))
+    for variant in ("fp32", "int8"):  # the lane's entry point, with the empty-lane reference
+        if not os.path.exists(os.path.join(models, "smoke_ringelmann_ref_%s.tflite" % variant)):
+            continue
+        t = time.time()
+        g = SmokeGrader(models, variant=variant)
+        pred = np.array([g.grade(im, rf)["level"] for im, rf in zip(images, refs)])
+        s = breakdown(pred)
+        s["size_bytes"] = os.path.getsize(os.path.join(models, "smoke_ringelmann_ref_%s.tflite" % variant))
+        rep["models"]["grader_ref_" + variant] = s
+        print("  grader_ref_%s (SmokeGrader with reference): exact %.3f, within one %.3f (%.0f s)" % (
+            variant, s["exact"], s["within_one"], time.time() - t), flush=True)
     if "fp32" in preds:  # cross-check: where do the CNN and the chart reading disagree by 2+ levels?
         cnn, cls = preds["fp32"], preds["classical_reference"]
         far = np.abs(cnn - cls) >= 2
@@ -133,10 +146,12 @@ def still_report(data, models):
     return rep
 
 
-def clip_report(models, n_clips, threshold=2, min_frames=5, seed_split="clips-eval", combined=False):
+def clip_report(models, n_clips, threshold=2, min_frames=5, seed_split="clips-eval", combined=False, grader=False):
     clf = SmokeClassifier(os.path.join(models, "smoke_ringelmann_fp32.tflite"))
+    g = SmokeGrader(models) if grader else None
     photos = R.PhotoPool(R.scene_photos("eval"))
-    rep = {"threshold": threshold, "min_frames": min_frames, "fps": C.FPS, "kinds": {}, "combined": combined}
+    rep = {"threshold": threshold, "min_frames": min_frames, "fps": C.FPS, "kinds": {}, "combined": combined,
+           "grader": grader}
     t0 = time.time()
     for ki, kind in enumerate(C.KINDS):
         events, levels, truths, frame_ge, by_level = 0, [], [], 0, {}
@@ -147,7 +162,10 @@ def clip_report(models, n_clips, threshold=2, min_frames=5, seed_split="clips-ev
             det = SmokeEventDetector(threshold, min_frames, watch_frames=C.N_FRAMES)
             event = None
             for i, (f, v) in enumerate(zip(clip["frames"], clip["vehicle"])):
-                r = clf.classify(f)
+                if g is not None:  # the lane: SmokeGrader against the clip's first, empty frame
+                    r = g.grade(f, clip["frames"][0])
+                else:
+                    r = clf.classify(f)
                 if combined:  # the clip's first frame is the empty lane (as `edge smoke --vehicle` uses it)
                     r["level"] = ringelmann.combined_level(r["level"], ringelmann.estimate(f, clip["frames"][0]))
                 if not v and i >= C.PASS[1]:
@@ -185,7 +203,7 @@ def markdown(rep):
         out.append("| %s | %.3f | %.3f | %s | %s | %s |" % (
             name, s["exact"], s["within_one"], s.get("negatives_graded_ge2", "-"), s.get("steam_graded_ge3", "-"),
             "%.1f KiB" % (s["size_bytes"] / 1024) if "size_bytes" in s else "-"))
-    for name in ("combined_fp32", "fp32", "int8", "classical_reference"):
+    for name in ("grader_ref_fp32", "grader_ref_int8", "combined_fp32", "fp32", "int8", "classical_reference"):
         if name in models:
             out += ["", md_confusion(np.array(models[name]["confusion"]), name)]
     if "fp32" in models:
@@ -204,12 +222,13 @@ def markdown(rep):
                 "| where | disagreements | of | CNN right | classical right |", "|---|---|---|---|---|"]
         for k, v in sorted(d["by"].items(), key=lambda kv: -kv[1]["n"]):
             out.append("| %s | %d | %d | %d | %d |" % (k, v["n"], v["of"], v["cnn_right"], v["classical_right"]))
-    for key in ("clips", "clips_combined"):
+    for key in ("clips", "clips_combined", "clips_grader"):
         if key not in rep:
             continue
         c = rep[key]
         out += ["", "Clips (%s; one vehicle each, %d fps; event = %d consecutive frames >= level %d after the vehicle):"
-                % ("combined level: CNN + classical against the clip's first frame" if c.get("combined") else "CNN level",
+                % ("SmokeGrader with the clip's first frame as reference" if c.get("grader") else
+                   "combined level: CNN + classical against the clip's first frame" if c.get("combined") else "CNN level",
                    c["fps"], c["min_frames"], c["threshold"]), "",
                 "| clip kind | clips | with an event | frames after the vehicle graded >= %d |" % c["threshold"],
                 "|---|---|---|---|"]
@@ -235,6 +254,7 @@ def main(argv=None):
     if a.clips:
         rep["clips"] = clip_report(a.models, a.clips)
         rep["clips_combined"] = clip_report(a.models, a.clips, combined=True)
+        rep["clips_grader"] = clip_report(a.models, a.clips, grader=True)
     md = markdown(rep)
     print()
     print(md)

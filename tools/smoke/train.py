@@ -61,6 +61,7 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weight-power", type=float, default=0.5, help="level weights = (1/frequency)^this")
     ap.add_argument("--reference", action="store_true", help="train the reference-aware model (7-channel input)")
+    ap.add_argument("--train-files", default="train", help="comma-separated npz names under --data (e.g. train,train_b)")
     a = ap.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -77,8 +78,9 @@ def main(argv=None):
                                 for i in range(0, len(x), 2000)])
         return x
 
-    tr = np.load(os.path.join(a.data, "train.npz"))
-    x = inputs(tr)
+    parts = [np.load(os.path.join(a.data, n + ".npz")) for n in a.train_files.split(",")]
+    tr = {k: np.concatenate([p[k] for p in parts]) for k in ("images", "references", "blackness", "level")}
+    x = inputs(tr).astype(np.float16)  # half the memory (32k crops x 7 channels); cast back per batch
     y = soft_targets(tr["blackness"])
     val = None
     if os.path.exists(os.path.join(a.data, "val.npz")):
@@ -101,7 +103,7 @@ def main(argv=None):
     w /= w.mean()
     print("level counts %s, sample weights %s" % (counts.astype(int).tolist(), np.round(cw / (cw[tr["level"]].mean()), 2).tolist()), flush=True)
     ds = (tf.data.Dataset.from_tensor_slices((x, y, w)).shuffle(len(x), seed=a.seed)
-          .map(lambda i, t, sw: (tf.image.random_flip_left_right(i), t, sw)).batch(a.batch))
+          .map(lambda i, t, sw: (tf.image.random_flip_left_right(tf.cast(i, tf.float32)), t, sw)).batch(a.batch))
     t0 = time.time()
     model.fit(ds, epochs=a.epochs, validation_data=val, verbose=2)
     print("trained in %.0f s" % (time.time() - t0), flush=True)
@@ -116,7 +118,7 @@ def main(argv=None):
             conv.target_spec.supported_types = [tf.float16]
         elif kind == "int8":  # full-integer weights and activations, float I/O, calibrated on training crops
             conv.optimizations = [tf.lite.Optimize.DEFAULT]
-            rep = x[np.random.default_rng(0).choice(len(x), min(400, len(x)), replace=False)]
+            rep = x[np.random.default_rng(0).choice(len(x), min(400, len(x)), replace=False)].astype(np.float32)
             conv.representative_dataset = lambda: ([r[None]] for r in rep)
             conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         data = conv.convert()

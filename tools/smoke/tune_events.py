@@ -19,20 +19,25 @@ import numpy as np
 from edge.vision.smoke import ringelmann
 from edge.vision.smoke.classifier import SmokeClassifier
 from edge.vision.smoke.events import SmokeEventDetector
+from edge.vision.smoke.grader import SmokeGrader
 from tools.smoke import clips as C
 from tools.smoke import render as R
 from tools.smoke.dataset import SPLIT_IDS
 
 
-def graded_clips(n, split="clips-train", combined=False):
+def graded_clips(n, split="clips-train", combined=False, grader=False):
     clf = SmokeClassifier()
+    g = SmokeGrader() if grader else None
     photos = R.PhotoPool(R.scene_photos("train"))
     out = []
     for ki, kind in enumerate(C.KINDS):
         for j in range(n):
             rng = np.random.default_rng((SPLIT_IDS[split], ki, j))
             clip = C.render_clip(rng, kind, photos, level=1 + j % 5 if kind == "smoke" else None)
-            grades = [clf.classify(f) for f in clip["frames"]]
+            if g is not None:  # the lane's call, reference = the clip's first (empty) frame
+                grades = [g.grade(f, clip["frames"][0]) for f in clip["frames"]]
+            else:
+                grades = [clf.classify(f) for f in clip["frames"]]
             if combined:  # the lane's level against the empty-lane first frame (ringelmann.combined_level)
                 for g, f in zip(grades, clip["frames"]):
                     g["level"] = ringelmann.combined_level(g["level"], ringelmann.estimate(f, clip["frames"][0]))
@@ -58,9 +63,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", type=int, default=60)
     ap.add_argument("--combined", action="store_true", help="grade with ringelmann.combined_level (reference = first frame)")
+    ap.add_argument("--grader", action="store_true", help="grade with SmokeGrader (reference = first frame)")
     a = ap.parse_args(argv)
     cv2.setNumThreads(1)
-    clips = graded_clips(a.clips, combined=a.combined)
+    clips = graded_clips(a.clips, combined=a.combined, grader=a.grader)
     best = None
     print("settle min_frames min_conf | FA clean shadow wet steam | detected level 2-5 (level 1)")
     for settle, mf, mc in itertools.product((0, 2, 3, 5), (4, 5, 6, 8), (0.5, 0.6)):
