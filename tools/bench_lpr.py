@@ -4,7 +4,7 @@ ONNX pipeline on onnxruntime (the baseline), side by side with the ratio.
     .venv/bin/python tools/bench_lpr.py [--variant fp32] [--repeat 20] [--no-baseline] [--no-synth]
 
 Speed: median ms per frame (detect + rectify + recognise + colour + format check) on rendered
-720p and 1080p scenes, 1 and 2 threads. Accuracy: the real development set
+720p and 1080p scenes, 1 and 2 threads, and on a 1080p frame with no plate (the zoom pass runs). Accuracy: the real development set
 (../shared/data/plates: scenes full-plate exact, crops exact, per colour and per province) and
 rendered synthetic sets per plate kind (tools/lpr/render.py, fixed seeds). The baseline runs in
 the tools venv (sh tools/lpr/setup_venv.sh) through tools/lpr/baseline_agentclpr.py.
@@ -45,6 +45,14 @@ def speed_frames():
             cv2.imwrite(str(p), frame)
             paths.append(p)
         out[name] = paths
+    # a 1080p frame with no plate (the plate painted over): the worst case, where the zoom pass
+    # over 2x2 tiles runs after the whole-frame pass finds nothing valid
+    plate, _ = render.render_plate(render.random_text("blue", rng), "blue", rng)
+    frame, corners = render.scene(plate, rng, size=SIZES["1080p"])
+    cv2.fillPoly(frame, [np.asarray(corners, np.int32)], tuple(int(v) for v in np.median(frame, (0, 1))))
+    p = WORK / "speed_1080p_empty.jpg"
+    cv2.imwrite(str(p), frame)
+    out["1080p, no plate"] = [p]
     return out
 
 
@@ -114,7 +122,7 @@ def main(argv=None):
     print("speed: median ms per frame, detect + recognise (%s models, %d repeats x 3 frames); "
           "load average at start %.1f on %d CPUs (other jobs inflate both columns)"
           % (a.variant, a.repeat, os.getloadavg()[0], os.cpu_count()))
-    print("  %-6s %-8s %-22s %-22s %s" % ("frame", "threads", "edge TFLite med/min", "agentclpr ORT med/min",
+    print("  %-15s %-8s %-22s %-22s %s" % ("frame", "threads", "edge TFLite med/min", "agentclpr ORT med/min",
                                          "speed-up (median, min)"))
     for threads in (1, 2):
         reader = PlateReader(threads=threads, variant=a.variant)
@@ -126,7 +134,7 @@ def main(argv=None):
                 if b:
                     base = statistics.median(v["ms"] for v in b.values())
                     base_min = min(v["min_ms"] for v in b.values())
-            print("  %-6s %-8d %7.1f / %5.1f ms      %s    %s" % (
+            print("  %-15s %-8d %7.1f / %5.1f ms      %s    %s" % (
                 name, threads, ours, ours_min,
                 "%7.1f / %5.1f ms" % (base, base_min) if base else "        -        ",
                 "%.1fx, %.1fx" % (base / ours, base_min / ours_min) if base else "-"), flush=True)
@@ -160,10 +168,14 @@ def main(argv=None):
 
     # ---- synthetic sets per plate kind ----------------------------------------------------
     if not a.no_synth:
-        for crops, seed in ((False, 11), (True, 12)):
-            folder = WORK / ("synth_%s" % ("crops" if crops else "scenes"))
+        # scenes: plates 12-30 % of a 720p frame wide; small: 5-10 % of a 1080p frame (96-190 px,
+        # a gate camera framed for the whole truck); crops: plates alone
+        sets = (("scenes", False, 11, {}), ("small", False, 14, {"size": SIZES["1080p"], "width_frac": (0.05, 0.10)}),
+                ("crops", True, 12, {}))
+        for tag, crops, seed, kw in sets:
+            folder = WORK / ("synth_%s" % tag)
             if not (folder / "labels.tsv").exists():
-                render.make_set(folder, a.per_kind, seed, crops=crops)
+                render.make_set(folder, a.per_kind, seed, crops=crops, **kw)
             t, tc = evaluate.eval_synth(reader, folder)
             tb = None
             if use_base:
@@ -175,9 +187,8 @@ def main(argv=None):
                         got = b[str(folder / r["file"])]["plates"]
                         tb.add(["all", "kind:" + r["kind"]], bool(got) and got[0][0] == r["plate"])
             t.n = {k: v for k, v in t.n.items() if not k.startswith("province:")}
-            side_by_side("synthetic %s (seed %d): plate exact" % ("crops" if crops else "scenes", seed), t, tb)
-            side_by_side("synthetic %s: colour correct (no baseline: agentclpr gives no colour)"
-                         % ("crops" if crops else "scenes"), tc, None)
+            side_by_side("synthetic %s (seed %d): plate exact" % (tag, seed), t, tb)
+            side_by_side("synthetic %s: colour correct (no baseline: agentclpr gives no colour)" % tag, tc, None)
     return 0
 
 

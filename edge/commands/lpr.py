@@ -1,4 +1,4 @@
-"""edge lpr [--crop] [--json] [--threads N] [--variant fp32|fp16] IMAGE...
+"""edge lpr [--crop] [--json] [--threads N] [--variant fp32|fp16] [--no-zoom] IMAGE...
 
 Reads licence plates in photos with the board's TFLite models. Full scenes by default (detect,
 rectify, recognise); --crop for images that already are one plate. A file that cannot be read
@@ -18,6 +18,8 @@ def add_arguments(p):
     p.add_argument("--variant", choices=("fp32", "fp16"), help="model precision (default: config, else fp32)")
     p.add_argument("--models", help="models directory (default: config, else the installed models/)")
     p.add_argument("--min-confidence", type=float, help="hide reads below this confidence")
+    p.add_argument("--no-zoom", action="store_true",
+                   help="no second pass over 2x2 tiles when a scene gives no valid read (default: config, else on)")
 
 
 def _settings(args, ctx):
@@ -58,12 +60,13 @@ def run(args, ctx):
     min_conf = args.min_confidence if args.min_confidence is not None else (
         vision.plate_min_confidence if vision else 0.0)
     det_thr = vision.plate_detect_threshold if vision else 0.3
+    zoom = not args.no_zoom and (vision.plate_zoom if vision else True)
 
     import cv2
     import numpy as np
     from edge.vision.plates import PlateReader
     reader = PlateReader(models, threads=threads, delegate=delegate, variant=variant,
-                         score_threshold=det_thr, min_confidence=min_conf)
+                         score_threshold=det_thr, min_confidence=min_conf, zoom=zoom)
     failed = 0
     for path in args.images:
         try:

@@ -169,9 +169,11 @@ class LaneService:
             from edge.vision.camera import CameraSource
             from edge.vision.interpreter import models_dir
             from edge.vision.plates.reader import PlateReader
-            threads = self.config.vision.threads or self.board.inference.threads
-            reader = await asyncio.to_thread(PlateReader, self.config.vision.models_dir or str(models_dir()),
-                                             threads, self.board.inference.delegate)
+            v = self.config.vision
+            reader = await asyncio.to_thread(
+                PlateReader, v.models_dir or str(models_dir()), v.threads or self.board.inference.threads,
+                self.board.inference.delegate, variant=v.plate_variant, score_threshold=v.plate_detect_threshold,
+                min_confidence=v.plate_min_confidence, zoom=v.plate_zoom)
             cam = self.cameras.get(cam_cfg.cameraName) or CameraSource(cam_cfg.rtsp_url).start()
             self.cameras[cam_cfg.cameraName] = cam
             await PlateTrigger(cam, reader, self._record_read,

@@ -76,6 +76,34 @@ def test_plate_moved_in_a_bigger_frame_is_found_there(reader):
     assert abs(x2 - 1341) < 15 and abs(y2 - (511 - 300 + 400)) < 15
 
 
+def _small_plate_frame():
+    # a real scene at half size in a 1920x1080 frame: its plate is ~60 px wide, ~20 px after
+    # the detector's letterbox -- below what the whole-frame pass finds
+    scene = cv2.resize(img("scene_ccpd_0001.jpg"), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    frame = np.full((1080, 1920, 3), 90, np.uint8)
+    frame[300:300 + scene.shape[0], 200:200 + scene.shape[1]] = scene
+    return frame
+
+
+def test_small_plate_in_a_big_frame_is_found_by_the_zoom_pass(reader):
+    frame = _small_plate_frame()
+    assert PlateReader(threads=1, zoom=False).read(frame) == []
+    reads = reader.read(frame)
+    assert reads and reads[0]["plate"] == "苏CFY773" and reads[0]["valid"]
+    x1, y1, x2, y2 = reads[0]["box"]      # label box 220,469-341,511 halved, then offset
+    assert abs(x1 - 310) < 8 and abs(y1 - 534) < 8 and abs(x2 - 370) < 8 and abs(y2 - 555) < 8
+
+
+def test_zoom_pass_does_not_duplicate_a_plate_in_the_tile_overlap(reader):
+    # the plate sits where the 2x2 tiles overlap (frame centre): one read, not four
+    scene = cv2.resize(img("scene_ccpd_0001.jpg"), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    frame = np.full((1080, 1920, 3), 90, np.uint8)
+    y0, x0 = 540 - 253, 960 - 140          # plate centre (~140, ~245 in the half scene) at the frame centre
+    frame[y0:y0 + scene.shape[0], x0:x0 + scene.shape[1]] = scene[:1080 - y0]
+    plates = [r["plate"] for r in reader.read(frame)]
+    assert plates.count("苏CFY773") == 1, plates
+
+
 def test_empty_frame_has_no_plate(reader):
     assert reader.read(np.full((720, 1280, 3), 128, np.uint8)) == []
 
@@ -171,6 +199,15 @@ def test_cli_json_lines_for_scenes():
         by_file.setdefault(Path(d["file"]).name, []).append(d["plate"])
     assert by_file["scene_ccpd_0001.jpg"][0] == "苏CFY773"
     assert by_file["scene_ccpd_0002.jpg"][0] == "皖AD11166"
+
+
+def test_cli_no_zoom_skips_the_tile_pass(tmp_path):
+    path = tmp_path / "small_plate.jpg"
+    cv2.imwrite(str(path), _small_plate_frame(), [cv2.IMWRITE_JPEG_QUALITY, 95])
+    on, off = edge("--json", str(path)), edge("--json", "--no-zoom", str(path))
+    assert on.returncode == 0 and off.returncode == 0, on.stderr + off.stderr
+    assert json.loads(on.stdout.splitlines()[0])["plate"] == "苏CFY773"
+    assert off.stdout.strip() == ""
 
 
 def test_cli_plain_crop_output_for_a_technician():

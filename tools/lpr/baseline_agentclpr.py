@@ -55,7 +55,12 @@ def main():
                 res, _ = rec([img])
                 plates = [[res[0][0], float(res[0][1])]]
             else:
-                plates = [[r[1][0], float(r[1][1])] for r in clp(img)]
+                try:
+                    plates = [[r[1][0], float(r[1][1])] for r in clp(img)]
+                except cv2.error:
+                    # agentclpr's own bug: a plate within 10 px of the frame edge gives an empty
+                    # slice to cv2.resize; count it as no read rather than losing the whole run
+                    plates = []
             times.append((time.perf_counter() - t0) * 1000)
         plates.sort(key=lambda p: -p[1])
         print(json.dumps({"file": path, "plates": plates, "ms": statistics.median(times),

@@ -156,8 +156,9 @@ def degrade(img, rng, night=False):
     return cv2.imdecode(cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, q])[1], cv2.IMREAD_COLOR)
 
 
-def scene(plate_rgb, rng, size=(1280, 720), night=False):
-    """Place a plate into a synthetic frame with perspective. -> (BGR uint8 frame, corners TL,TR,BR,BL)."""
+def scene(plate_rgb, rng, size=(1280, 720), night=False, width_frac=(0.12, 0.3)):
+    """Place a plate into a synthetic frame with perspective, `width_frac` of the frame wide
+    (a range). -> (BGR uint8 frame, corners TL,TR,BR,BL)."""
     W, H = size
     ph, pw = plate_rgb.shape[:2]
     frame = np.empty((H, W, 3), np.float32)
@@ -169,7 +170,7 @@ def scene(plate_rgb, rng, size=(1280, 720), night=False):
         cv2.rectangle(frame, (int(x1), int(y1)), (int(x1 + rng.integers(50, 500)), int(y1 + rng.integers(30, 300))),
                       tuple(float(v) for v in rng.uniform(0, 255, 3)), -1)
     frame += rng.normal(0, 10, frame.shape)
-    target_w = rng.uniform(0.12, 0.3) * W
+    target_w = rng.uniform(*width_frac) * W
     s = target_w / pw
     tw, th = pw * s, ph * s
     cx, cy = rng.uniform(tw, W - tw), rng.uniform(th, H - th)
@@ -190,7 +191,7 @@ def scene(plate_rgb, rng, size=(1280, 720), night=False):
     return degrade(frame, rng, night), pts.astype(np.float32)
 
 
-def make_set(out, per_kind, seed=1, kinds=KINDS, crops=False):
+def make_set(out, per_kind, seed=1, kinds=KINDS, crops=False, size=(1280, 720), width_frac=(0.12, 0.3)):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -207,7 +208,7 @@ def make_set(out, per_kind, seed=1, kinds=KINDS, crops=False):
                                    interpolation=cv2.INTER_AREA)
                 img, corners = degrade(small, rng, night), None
             else:
-                img, corners = scene(plate, rng, night=night)
+                img, corners = scene(plate, rng, size=size, night=night, width_frac=width_frac)
             name = "%s_%03d.png" % (kind, i)
             cv2.imwrite(str(out / name), img)
             rows.append({"file": name, "plate": text, "color": color, "kind": kind,

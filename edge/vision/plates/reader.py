@@ -13,7 +13,7 @@ import numpy as np
 from edge.vision.interpreter import load_model, models_dir as default_models_dir
 from edge.vision.plates import color as colormod
 from edge.vision.plates import formats, rectify
-from edge.vision.plates.detector import PlateDetector
+from edge.vision.plates.detector import Detection, PlateDetector
 from edge.vision.plates.recognizer import PlateRecognizer, Read, load_dictionary
 
 FORMAT_PENALTY = 0.2
@@ -23,6 +23,12 @@ WEAK_MIN_CONFIDENCE = 0.5    # ...by a valid format and this recogniser confiden
 MAX_WEAK = 2
 WIDE_ASPECT = 640 / 384   # frames at least this wide per high fit the 384x640 detector
 TWO_ROW_TOP_GROW = 0.12
+# Zoom pass: the detector sees a frame letterboxed to 640 px wide, so a plate narrower than
+# ~120 px in a 1080p frame (~40 px after the letterbox) is missed. When the whole-frame pass
+# gives no valid read, the frame is read again as 2x2 overlapping tiles (each ~1.8x the
+# resolution). It costs four more detector runs, only on frames without a valid read.
+ZOOM_MIN_SCALE = 1.5      # only frames at least this many times the detector's input width
+ZOOM_TILE = 0.58          # tile side as a fraction of the frame side (2x2 tiles, 16 % overlap)
 
 
 def _color_code(name):
@@ -37,11 +43,19 @@ def _color_code(name):
         return plate_color_code("other")
 
 
+def _iou(a, b):
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
 class PlateReader:
     """Loads the detector and recogniser once; call `read(frame)` or `read_crop(img)`."""
 
     def __init__(self, models_dir="", threads=1, delegate="", variant="fp32",
-                 det_variant=None, rec_variant=None, score_threshold=0.3, min_confidence=0.0):
+                 det_variant=None, rec_variant=None, score_threshold=0.3, min_confidence=0.0, zoom=True):
         d = Path(models_dir) if models_dir else default_models_dir()
         det_v, rec_v = det_variant or variant, rec_variant or variant
         self.score_threshold = score_threshold
@@ -55,6 +69,7 @@ class PlateReader:
         self.recognizer = PlateRecognizer(load_model(d / ("plate_rec_%s.tflite" % rec_v), threads, delegate),
                                           load_dictionary(d / "plate_rec_dict.txt"))
         self.min_confidence = min_confidence
+        self.zoom = zoom
 
     # -- recognition of one rectified plate ------------------------------------------------
     def _read_single(self, plate):
@@ -124,11 +139,42 @@ class PlateReader:
     # -- public API ------------------------------------------------------------------------
     def read(self, frame):
         """Reads for every plate detected in a BGR frame, best detection first."""
-        out = []
         h, w = frame.shape[:2]
         detector = self.wide_detector if self.wide_detector and w >= h * WIDE_ASPECT else self.detector
+        out = self._read_detections(frame, detector(frame))
+        if self.zoom and not any(r["valid"] for r in out) and w >= ZOOM_MIN_SCALE * detector.in_w:
+            found = self._read_detections(frame, self._detect_tiles(frame))
+            seen = [r["box"] for r in out]
+            out += [r for r in found if all(_iou(r["box"], b) < 0.3 for b in seen)]
+        # valid reads first, then by confidence: a detector ghost with a higher box score
+        # must not push the real plate to second place
+        out.sort(key=lambda r: (r["valid"], r["confidence"]), reverse=True)
+        return out
+
+    def _detect_tiles(self, frame):
+        """Detections from 2x2 overlapping tiles, in frame coordinates, merged across tiles."""
+        h, w = frame.shape[:2]
+        th, tw = int(h * ZOOM_TILE), int(w * ZOOM_TILE)
+        dets = []
+        for y0 in (0, h - th):
+            for x0 in (0, w - tw):
+                tile = frame[y0:y0 + th, x0:x0 + tw]
+                detector = self.wide_detector if self.wide_detector and tw >= th * WIDE_ASPECT else self.detector
+                for d in detector(tile):
+                    x1, y1, x2, y2 = d.box
+                    dets.append(Detection((x1 + x0, y1 + y0, x2 + x0, y2 + y0), d.score,
+                                          d.corners + np.array((x0, y0), np.float32)))
+        dets.sort(key=lambda d: d.score, reverse=True)
+        kept = []
+        for d in dets:   # a plate in the overlap is found twice: keep the better-scored one
+            if all(_iou(d.box, k.box) < 0.3 for k in kept):
+                kept.append(d)
+        return kept
+
+    def _read_detections(self, frame, detections):
+        out = []
         weak = 0
-        for det in detector(frame):
+        for det in detections:
             if det.score < self.score_threshold:
                 # The CCPD detector scores green/yellow/two-row plates low (0.07-0.26 on
                 # rendered ones). A weak candidate counts only if the recogniser and the
@@ -144,9 +190,6 @@ class PlateReader:
             # fewer than 5 characters is a sign, a lamp or a wheel arch, not a plate
             if len(r["plate"]) >= MIN_CHARS and r["confidence"] >= self.min_confidence:
                 out.append(r)
-        # valid reads first, then by confidence: a detector ghost with a higher box score
-        # must not push the real plate to second place
-        out.sort(key=lambda r: (r["valid"], r["confidence"]), reverse=True)
         return out
 
     def read_crop(self, img, two_row=None):
