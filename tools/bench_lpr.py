@@ -46,7 +46,7 @@ def speed_frames():
             paths.append(p)
         out[name] = paths
     # a 1080p frame with no plate (the plate painted over): the worst case, where the zoom pass
-    # over 2x2 tiles runs after the whole-frame pass finds nothing valid
+    # over 3x3 tiles runs after the whole-frame pass finds nothing valid
     plate, _ = render.render_plate(render.random_text("blue", rng), "blue", rng)
     frame, corners = render.scene(plate, rng, size=SIZES["1080p"])
     cv2.fillPoly(frame, [np.asarray(corners, np.int32)], tuple(int(v) for v in np.median(frame, (0, 1))))

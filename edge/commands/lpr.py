@@ -19,7 +19,7 @@ def add_arguments(p):
     p.add_argument("--models", help="models directory (default: config, else the installed models/)")
     p.add_argument("--min-confidence", type=float, help="hide reads below this confidence")
     p.add_argument("--no-zoom", action="store_true",
-                   help="no second pass over 2x2 tiles when a scene gives no valid read (default: config, else on)")
+                   help="no second pass over zoomed tiles when a scene gives no valid read (default: config, else on)")
 
 
 def _settings(args, ctx):

@@ -95,11 +95,13 @@ def test_small_plate_in_a_big_frame_is_found_by_the_zoom_pass(reader):
 
 
 def test_zoom_pass_does_not_duplicate_a_plate_in_the_tile_overlap(reader):
-    # the plate sits where the 2x2 tiles overlap (frame centre): one read, not four
+    # a 1080p frame is zoomed as 3x3 tiles of 768x432 at x 0/576/1152, y 0/324/648: the plate
+    # sits where four of them overlap (x 576-768, y 324-432) -- one read, not four
     scene = cv2.resize(img("scene_ccpd_0001.jpg"), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     frame = np.full((1080, 1920, 3), 90, np.uint8)
-    y0, x0 = 540 - 253, 960 - 140          # plate centre (~140, ~245 in the half scene) at the frame centre
-    frame[y0:y0 + scene.shape[0], x0:x0 + scene.shape[1]] = scene[:1080 - y0]
+    y0, x0 = 360 - 245, 740 - 140          # plate centre (~140, ~245 in the half scene) at (740, 360)
+    frame[y0:y0 + scene.shape[0], x0:x0 + scene.shape[1]] = scene
+    assert PlateReader(threads=1, zoom=False).read(frame) == []     # so the zoom pass is what reads it
     plates = [r["plate"] for r in reader.read(frame)]
     assert plates.count("苏CFY773") == 1, plates
 

@@ -25,10 +25,13 @@ WIDE_ASPECT = 640 / 384   # frames at least this wide per high fit the 384x640 d
 TWO_ROW_TOP_GROW = 0.12
 # Zoom pass: the detector sees a frame letterboxed to 640 px wide, so a plate narrower than
 # ~120 px in a 1080p frame (~40 px after the letterbox) is missed. When the whole-frame pass
-# gives no valid read, the frame is read again as 2x2 overlapping tiles (each ~1.8x the
-# resolution). It costs four more detector runs, only on frames without a valid read.
+# gives no valid read, the frame is read again as overlapping tiles of about 1.3x the
+# detector's width: 2x2 for 720p, 3x3 for 1080p and larger (2.5x the resolution). It costs 4
+# or 9 more detector runs, only on frames without a valid read (tools/bench_lpr.py).
 ZOOM_MIN_SCALE = 1.5      # only frames at least this many times the detector's input width
-ZOOM_TILE = 0.58          # tile side as a fraction of the frame side (2x2 tiles, 16 % overlap)
+ZOOM_TILE_SCALE = 1.3     # tile width in detector input widths
+ZOOM_MAX_GRID = 3
+ZOOM_OVERLAP = 0.2        # tiles overlap by this fraction of a tile (a plate on a seam is whole in one)
 
 
 def _color_code(name):
@@ -152,12 +155,15 @@ class PlateReader:
         return out
 
     def _detect_tiles(self, frame):
-        """Detections from 2x2 overlapping tiles, in frame coordinates, merged across tiles."""
+        """Detections from overlapping tiles (2x2 or 3x3), in frame coordinates, merged across tiles."""
         h, w = frame.shape[:2]
-        th, tw = int(h * ZOOM_TILE), int(w * ZOOM_TILE)
+        in_w = (self.wide_detector or self.detector).in_w
+        grid = min(ZOOM_MAX_GRID, max(2, int(np.ceil(w / (ZOOM_TILE_SCALE * in_w)))))
+        frac = min(1.0, (1 + ZOOM_OVERLAP) / grid)
+        th, tw = int(h * frac), int(w * frac)
         dets = []
-        for y0 in (0, h - th):
-            for x0 in (0, w - tw):
+        for y0 in np.linspace(0, h - th, grid).astype(int):
+            for x0 in np.linspace(0, w - tw, grid).astype(int):
                 tile = frame[y0:y0 + th, x0:x0 + tw]
                 detector = self.wide_detector if self.wide_detector and tw >= th * WIDE_ASPECT else self.detector
                 for d in detector(tile):
