@@ -19,7 +19,7 @@ def add_arguments(p):
     p.add_argument("--models", help="models directory (default: config, else the installed models/)")
     p.add_argument("--min-confidence", type=float, help="hide reads below this confidence")
     p.add_argument("--no-zoom", action="store_true",
-                   help="no second pass over zoomed tiles when a scene gives no valid read (default: config, else on)")
+                   help="no second pass over zoomed tiles when a scene gives no valid read")
 
 
 def _settings(args, ctx):
@@ -60,7 +60,7 @@ def run(args, ctx):
     min_conf = args.min_confidence if args.min_confidence is not None else (
         vision.plate_min_confidence if vision else 0.0)
     det_thr = vision.plate_detect_threshold if vision else 0.3
-    zoom = not args.no_zoom and (vision.plate_zoom if vision else True)
+    zoom = not args.no_zoom   # photos come in any framing; the lane's own choice is [vision] plate_zoom
 
     import cv2
     import numpy as np

@@ -11,11 +11,12 @@ class VisionSettings:
                                  pattern=r"fp32|fp16|dr8", rule="must be fp32, fp16 or dr8")
     plate_detect_threshold: float = setting(0.3, doc="Minimum plate-detector score for a plate to be read.",
                                             min=0.05, max=0.99)
-    plate_zoom: bool = setting(True, doc="When a frame gives no valid plate read, read it again as overlapping "
-                               "tiles, 2x2 at 720p, 3x3 at 1080p (finds plates narrower than ~120 px in a "
-                               "1080p frame). Costs 4 or 9 detector runs on such frames, empty-lane frames included "
-                               "(tools/bench_lpr.py prints it); turn off on a busy board whose camera "
-                               "frames plates at least 150 px wide.")
+    plate_zoom: bool = setting(False, doc="The lane: when a frame gives no valid plate read, read it again "
+                               "as overlapping tiles, 2x2 at 720p, 3x3 at 1080p (finds plates narrower than "
+                               "~120 px in a 1080p frame). Costs 4 or 9 detector runs on every such frame, "
+                               "empty-lane frames included (~0.2 s per 1080p frame on one core, tools/bench_lpr.py); "
+                               "turn on only when the camera cannot frame plates at least 150 px wide. "
+                               "`edge lpr` zooms by default (photos of any framing; --no-zoom).")
     plate_min_confidence: float = setting(0.0, doc="Drop reads below this confidence (0: report all; reads "
                                           "that break the national plate formats carry confidence x0.2).",
                                           min=0.0, max=1.0)
