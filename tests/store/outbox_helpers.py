@@ -64,11 +64,13 @@ async def wait_until(pred, timeout=20.0, step=0.01):
 
 class HttpPlatform:
     """A tiny real HTTP platform on 127.0.0.1 (aiohttp): logs every record id it accepted, in
-    order; `down` answers 503; not started = connection refused."""
+    order; `down` answers 503; not started = connection refused; `delay` seconds per request
+    (a platform's round trip: keeps a fast machine from finishing before a test's faults land)."""
 
-    def __init__(self):
+    def __init__(self, delay=0.0):
         from aiohttp import web
         self.web = web
+        self.delay = delay
         self.received: list[str] = []
         self.down = False
         self.runner = None
@@ -79,6 +81,8 @@ class HttpPlatform:
 
         async def access(request):
             body = await request.json()
+            if self.delay:
+                await asyncio.sleep(self.delay)
             if self.down:
                 return web.json_response({"code": 503, "message": "maintenance"}, status=503)
             if not body.get("photos"):

@@ -20,7 +20,9 @@ BATCH, CONCURRENCY = 16, 4
 
 @pytest.mark.slow
 async def test_sigkill_during_uploads(tmp_path):
-    platform = HttpPlatform()
+    # 10 ms per request: at most ~400 records/s over 4 connections, so the 20 short runs
+    # (~3.5 s in all) cannot deliver all 3000 and every kill lands mid-work, however fast the machine
+    platform = HttpPlatform(delay=0.01)
     await platform.start()
     url = "http://127.0.0.1:%d/access" % platform.port
     box = Outbox(tmp_path, ["yunnan"])
