@@ -169,9 +169,10 @@ def main(argv=None):
     # ---- synthetic sets per plate kind ----------------------------------------------------
     if not a.no_synth:
         # scenes: plates 12-30 % of a 720p frame wide; small: 5-10 % of a 1080p frame (96-190 px,
-        # a gate camera framed for the whole truck); crops: plates alone
+        # a gate camera framed for the whole truck); crops: plates alone; loose crops: tilted up
+        # to 12 degrees and cut by their bounding box (what a box label gives)
         sets = (("scenes", False, 11, {}), ("small", False, 14, {"size": SIZES["1080p"], "width_frac": (0.05, 0.10)}),
-                ("crops", True, 12, {}))
+                ("crops", True, 12, {}), ("loose_crops", True, 15, {"loose": True}))
         for tag, crops, seed, kw in sets:
             folder = WORK / ("synth_%s" % tag)
             if not (folder / "labels.tsv").exists():

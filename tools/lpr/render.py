@@ -191,7 +191,30 @@ def scene(plate_rgb, rng, size=(1280, 720), night=False, width_frac=(0.12, 0.3))
     return degrade(frame, rng, night), pts.astype(np.float32)
 
 
-def make_set(out, per_kind, seed=1, kinds=KINDS, crops=False, size=(1280, 720), width_frac=(0.12, 0.3)):
+def loose_crop(plate_rgb, rng, max_angle=12.0, margin=0.04):
+    """A crop as a box label cuts it: the plate tilted by up to `max_angle` degrees on a
+    background, cut by its axis-aligned bounding box plus `margin` -> float RGB image."""
+    ph, pw = plate_rgb.shape[:2]
+    s = rng.uniform(120, 200) / pw
+    W, H = int(pw * s * 1.6), int(ph * s * 3)
+    canvas = np.empty((H, W, 3), np.float32)
+    canvas[:] = rng.uniform(30, 200, 3)
+    a = np.deg2rad(rng.uniform(-max_angle, max_angle))
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    pts = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float64) * (pw * s / 2, ph * s / 2) @ rot.T + (W / 2, H / 2)
+    m = cv2.getPerspectiveTransform(np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32), pts.astype(np.float32))
+    warped = cv2.warpPerspective(plate_rgb, m, (W, H), flags=cv2.INTER_AREA)
+    mask = cv2.warpPerspective(np.ones((ph, pw), np.float32), m, (W, H))[..., None]
+    img = canvas * (1 - mask) + warped * mask
+    (x1, y1), (x2, y2) = pts.min(0), pts.max(0)
+    mx, my = margin * (x2 - x1), margin * (y2 - y1)
+    return img[max(0, int(y1 - my)):int(y2 + my), max(0, int(x1 - mx)):int(x2 + mx)]
+
+
+def make_set(out, per_kind, seed=1, kinds=KINDS, crops=False, size=(1280, 720), width_frac=(0.12, 0.3),
+             loose=False):
+    """`crops`: the plate alone (`loose`: tilted and cut by its bounding box, loose_crop);
+    else a scene of `size` with the plate `width_frac` of its width."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -202,7 +225,9 @@ def make_set(out, per_kind, seed=1, kinds=KINDS, crops=False, size=(1280, 720), 
             font = FONTS[int(rng.integers(len(FONTS)))]
             plate, color = render_plate(text, kind, rng, font)
             night = rng.random() < 0.25
-            if crops:
+            if crops and loose:
+                img, corners = degrade(loose_crop(plate, rng), rng, night), None
+            elif crops:
                 scale = rng.uniform(0.25, 0.5)
                 small = cv2.resize(plate, (int(plate.shape[1] * scale), int(plate.shape[0] * scale)),
                                    interpolation=cv2.INTER_AREA)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from edge.vision.interpreter import load_model, models_dir as default_models_dir
@@ -32,6 +33,12 @@ ZOOM_MIN_SCALE = 1.5      # only frames at least this many times the detector's 
 ZOOM_TILE_SCALE = 1.3     # tile width in detector input widths
 ZOOM_MAX_GRID = 3
 ZOOM_OVERLAP = 0.2        # tiles overlap by this fraction of a tile (a plate on a seam is whole in one)
+# Crops: the whole image is read as the plate first. A crop cut from a box around a tilted
+# plate, or with a margin, breaks that assumption; when the read is not valid and confident,
+# the detector looks for the plate's own corners in the crop (padded so the plate is not the
+# whole input) and the better read is kept.
+CROP_REFINE_BELOW = 0.5
+CROP_PAD = (0.5, 1.5)     # padding each side, in crop widths (x) and heights (y)
 
 
 def _color_code(name):
@@ -199,5 +206,19 @@ class PlateReader:
         return out
 
     def read_crop(self, img, two_row=None):
-        """Read an image that already is one plate (tight crop, whole image = plate)."""
-        return self.read_plate(img, rectify.crop_corners(img), 1.0, two_row=two_row, detected=False)
+        """Read an image that already is one plate (a crop: the whole image is the plate, or
+        nearly -- a tilted plate or a margin is found by the detector inside it)."""
+        best = self.read_plate(img, rectify.crop_corners(img), 1.0, two_row=two_row, detected=False)
+        if best["valid"] and best["confidence"] >= CROP_REFINE_BELOW:
+            return best
+        h, w = img.shape[:2]
+        px, py = int(w * CROP_PAD[0]), int(h * CROP_PAD[1])
+        padded = cv2.copyMakeBorder(img, py, py, px, px, cv2.BORDER_REPLICATE)
+        for det in self.detector(padded)[:2]:
+            r = self.read_plate(padded, det.corners, det.score, det.box, two_row=two_row)
+            if (r["valid"], r["confidence"]) > (best["valid"], best["confidence"]):
+                x1, y1, x2, y2 = r["box"]    # back to the crop's own coordinates
+                r["box"] = [max(0, x1 - px), max(0, y1 - py), min(w - 1, x2 - px), min(h - 1, y2 - py)]
+                r["corners"] = [[round(x - px, 1), round(y - py, 1)] for x, y in r["corners"]]
+                best = r
+        return best
