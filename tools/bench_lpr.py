@@ -119,15 +119,19 @@ def main(argv=None):
     # ---- speed ----------------------------------------------------------------------------
     frames = speed_frames()
     import os
-    print("speed: median ms per frame, detect + recognise (%s models, %d repeats x 3 frames); "
+    print("speed: median ms per frame, detect + recognise (%s models, %d repeats x 3 frames; the lane's "
+          "reader, and the zoom pass on the no-plate frame); "
           "load average at start %.1f on %d CPUs (other jobs inflate both columns)"
           % (a.variant, a.repeat, os.getloadavg()[0], os.cpu_count()))
     print("  %-15s %-8s %-22s %-22s %s" % ("frame", "threads", "edge TFLite med/min", "agentclpr ORT med/min",
                                          "speed-up (median, min)"))
     for threads in (1, 2):
-        reader = PlateReader(threads=threads, variant=a.variant)
+        # the lane's reader (no zoom pass: [vision] plate_zoom defaults off), and edge lpr's
+        # (zoom on) for the no-plate frame, where the zoom pass runs
+        lane = PlateReader(threads=threads, variant=a.variant, zoom=False)
+        photos = PlateReader(threads=threads, variant=a.variant)
         for name, paths in frames.items():
-            ours, ours_min = time_ours(reader, paths, a.repeat)
+            ours, ours_min = time_ours(photos if "no plate" in name else lane, paths, a.repeat)
             base = base_min = None
             if use_base:
                 b = baseline(paths, threads, max(3, a.repeat // 4))
