@@ -126,6 +126,22 @@ def test_loose_crop_is_read_from_the_plate_found_inside_it(reader):
     assert abs(x1 - 60) < 10 and abs(y1 - 40) < 10 and abs(x2 - 181) < 15 and abs(y2 - 82) < 10
 
 
+@pytest.mark.parametrize("seed", [1, 2, 4, 7])
+def test_corners_inside_the_plate_do_not_drop_the_province(reader, monkeypatch, seed):
+    # detector corners 11 % of the width inside the plate's left edge cut the province off;
+    # the reader re-reads from a quad grown to the left (rendered plates, seeded)
+    from edge.vision.plates import reader as reader_mod
+    from tools.lpr import render as R
+    rng = np.random.default_rng(seed)
+    text = R.random_text("blue", rng)
+    plate, _ = R.render_plate(text, "blue", rng, R.FONTS[0])
+    frame, corners = R.scene(plate, rng, size=(1280, 720))
+    cut = rectify.expand(np.asarray(corners, np.float32), left=-0.11)
+    assert reader.read_plate(frame, cut)["plate"] == text
+    monkeypatch.setattr(reader_mod, "LEFT_GROW", 0.0)
+    assert reader.read_plate(frame, cut)["plate"] != text
+
+
 def test_empty_frame_has_no_plate(reader):
     assert reader.read(np.full((720, 1280, 3), 128, np.uint8)) == []
 

@@ -24,6 +24,7 @@ WEAK_MIN_CONFIDENCE = 0.5    # ...by a valid format and this recogniser confiden
 MAX_WEAK = 2
 WIDE_ASPECT = 640 / 384   # frames at least this wide per high fit the 384x640 detector
 TWO_ROW_TOP_GROW = 0.12
+LEFT_GROW = 0.08          # re-read a single-row plate from corners grown by 8 % of its width to the left
 # Zoom pass: the detector sees a frame letterboxed to 640 px wide, so a plate narrower than
 # ~120 px in a 1080p frame (~40 px after the letterbox) is missed. When the whole-frame pass
 # gives no valid read, the frame is read again as overlapping tiles of about 1.3x the
@@ -107,7 +108,16 @@ class PlateReader:
         if two_row:
             return self._read_two_row(frame, corners, grow)
         plate = rectify.warp(frame, corners, (rectify.W, rectify.H))
-        return plate, self._read_single(plate)
+        rd = self._read_single(plate)
+        if grow and not formats.check(rd.text).ok:
+            # Detector corners that sit inside the plate cut off its first character (a read
+            # that starts with the letter): warp again from a quad grown to the left.
+            wide = rectify.warp(frame, rectify.expand(corners, left=LEFT_GROW, right=LEFT_GROW / 3),
+                                (rectify.W, rectify.H))
+            rd2 = self._read_single(wide)
+            if formats.check(rd2.text).ok:
+                return wide, rd2
+        return plate, rd
 
     def read_plate(self, frame, corners, det_score=1.0, box=None, two_row=None, detected=True):
         """One read dict for the plate with `corners` (TL, TR, BR, BL) in `frame`;
