@@ -3,6 +3,11 @@
 detect 4 corners -> perspective-rectify (single row 220x70, two-row 220x110 by aspect) ->
 cut the character band(s) -> CTC recognise -> colour vote -> national-format check.
 A read that breaks the format rules keeps its text, gets a low confidence and a `reason`.
+
+Fallbacks, each only when the first attempt gives no valid read (so a normal frame pays
+nothing): re-read with other band cuts and from corners grown to the left (a clipped province);
+a zoom pass over overlapping tiles (small plates; `zoom`); for crops, the detector inside the
+crop (loose or tilted crops). Measured effect of each: models/plate_rec.md.
 """
 from __future__ import annotations
 
