@@ -134,6 +134,23 @@ def test_corners_inside_the_plate_do_not_drop_the_province(reader, monkeypatch, 
     assert reader.read_plate(frame, cut)["plate"] != text
 
 
+def test_green_plate_read_with_seven_characters_is_read_again(reader, monkeypatch):
+    # the simulated lane's green 8-character truck: the first band's read drops a character
+    # (苏FK9696, a valid blue-plate format); the colour says NEV, so other band cuts are read
+    from edge.vision.plates import reader as reader_mod
+    from tools.lpr import render as R
+    rng = np.random.default_rng(7)
+    for kind in ("yellow", "blue", "green"):     # tools/sim_lane.py's clip, third vehicle
+        text = R.random_text(kind, rng)
+        plate, _ = R.render_plate(text, kind, rng)
+        frame, _ = R.scene(plate, rng, size=(1280, 720))
+    assert text == "苏VFK9696"
+    best = reader.read(frame)[0]
+    assert best["plate"] == text and best["color"] == "green" and best["reason"] == ""
+    monkeypatch.setattr(reader_mod.PlateReader, "_fits", staticmethod(lambda t, c: reader_mod.formats.check(t).ok))
+    assert reader.read(frame)[0]["plate"] == "苏FK9696"
+
+
 def test_empty_frame_has_no_plate(reader):
     assert reader.read(np.full((720, 1280, 3), 128, np.uint8)) == []
 

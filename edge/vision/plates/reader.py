@@ -88,16 +88,24 @@ class PlateReader:
         self.zoom = zoom
 
     # -- recognition of one rectified plate ------------------------------------------------
-    def _read_single(self, plate):
+    @staticmethod
+    def _fits(text, color):
+        """A read worth keeping: a national format, and one issued in the plate's colour (a
+        green plate read with 7 characters has lost one: NEV plates have 8)."""
+        chk = formats.check(text)
+        return chk.ok and formats.colour_fits(chk.kind, color)
+
+    def _read_single(self, plate, color=None):
         first = self.recognizer(rectify.single_band(plate))
-        if formats.check(first.text).ok:
+        if self._fits(first.text, color):
             return first
         # Re-read the same plate with a taller/wider band before giving up: detector corners
-        # are sometimes a few pixels inside the plate and clip the province character.
+        # are sometimes a few pixels inside the plate and clip the province character, and the
+        # narrow characters of 8-character plates can merge.
         best = first
         for band in (plate[8:62, 0:220], plate[10:60, 4:216], plate):
             r = self.recognizer(band)
-            if formats.check(r.text).ok and (not formats.check(best.text).ok or r.confidence > best.confidence):
+            if self._fits(r.text, color) and (not self._fits(best.text, color) or r.confidence > best.confidence):
                 best = r
         return best
 
@@ -113,14 +121,15 @@ class PlateReader:
         if two_row:
             return self._read_two_row(frame, corners, grow)
         plate = rectify.warp(frame, corners, (rectify.W, rectify.H))
-        rd = self._read_single(plate)
-        if grow and not formats.check(rd.text).ok:
+        color = colormod.classify(plate)[0]
+        rd = self._read_single(plate, color)
+        if grow and not self._fits(rd.text, color):
             # Detector corners that sit inside the plate cut off its first character (a read
             # that starts with the letter): warp again from a quad grown to the left.
             wide = rectify.warp(frame, rectify.expand(corners, left=LEFT_GROW, right=LEFT_GROW / 3),
                                 (rectify.W, rectify.H))
-            rd2 = self._read_single(wide)
-            if formats.check(rd2.text).ok:
+            rd2 = self._read_single(wide, color)
+            if self._fits(rd2.text, color) or (formats.check(rd2.text).ok and not formats.check(rd.text).ok):
                 return wide, rd2
         return plate, rd
 
