@@ -30,7 +30,8 @@ def _priors(h, w):
     return np.array(rows, np.float32)
 
 
-def _nms(boxes, scores, thresh):
+def nms(boxes, scores, thresh):
+    """Indices of `boxes` (x1, y1, x2, y2) kept by greedy non-maximum suppression, best first."""
     order = scores.argsort()[::-1]
     keep = []
     x1, y1, x2, y2 = boxes.T
@@ -121,7 +122,7 @@ class PlateDetector:
         bw, bh = (boxes[:, 2] - boxes[:, 0]) / scale, (boxes[:, 3] - boxes[:, 1]) / scale
         inside &= (bw > bh) & (bw < 6 * bh) & (bw < 0.8 * w) & (bh < 0.5 * h)
         boxes, scores, pts = boxes[inside], scores[inside], pts[inside]
-        for i in _nms(boxes, scores, self.nms_threshold):
+        for i in nms(boxes, scores, self.nms_threshold):
             b = boxes[i] / scale
             b = (max(0.0, b[0]), max(0.0, b[1]), min(w - 1.0, b[2]), min(h - 1.0, b[3]))
             br, bl, tl, tr = pts[i] / scale          # CCPD corner order: BR, BL, TL, TR

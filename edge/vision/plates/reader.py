@@ -19,7 +19,7 @@ import numpy as np
 from edge.vision.interpreter import load_model, models_dir as default_models_dir
 from edge.vision.plates import color as colormod
 from edge.vision.plates import formats, rectify
-from edge.vision.plates.detector import Detection, PlateDetector
+from edge.vision.plates.detector import Detection, PlateDetector, nms
 from edge.vision.plates.recognizer import PlateRecognizer, Read, load_dictionary
 
 FORMAT_PENALTY = 0.2
@@ -118,10 +118,13 @@ class PlateReader:
         return plate, self.recognizer(rectify.two_row_line(plate))
 
     def _read_as(self, frame, corners, two_row, grow=True):
+        """(rectified plate, read, (colour, colour confidence) of that plate)."""
         if two_row:
-            return self._read_two_row(frame, corners, grow)
+            plate, rd = self._read_two_row(frame, corners, grow)
+            return plate, rd, colormod.classify(plate)
         plate = rectify.warp(frame, corners, (rectify.W, rectify.H))
-        color = colormod.classify(plate)[0]
+        colour = colormod.classify(plate)
+        color = colour[0]
         rd = self._read_single(plate, color)
         if grow and not self._fits(rd.text, color):
             # Detector corners that sit inside the plate cut off its first character (a read
@@ -130,26 +133,27 @@ class PlateReader:
                                 (rectify.W, rectify.H))
             rd2 = self._read_single(wide, color)
             if self._fits(rd2.text, color) or (formats.check(rd2.text).ok and not formats.check(rd.text).ok):
-                return wide, rd2
-        return plate, rd
+                return wide, rd2, colormod.classify(wide)
+        return plate, rd, colour
 
     def read_plate(self, frame, corners, det_score=1.0, box=None, two_row=None, detected=True):
         """One read dict for the plate with `corners` (TL, TR, BR, BL) in `frame`;
         `detected` False when the corners are exact (a crop), not the detector's."""
         corners = np.asarray(corners, np.float32)
         if two_row is not None:
-            plate, rd = self._read_as(frame, corners, two_row, detected)
+            plate, rd, colour = self._read_as(frame, corners, two_row, detected)
         else:
             a = rectify.aspect(corners)
             two_row = a < rectify.TWO_ROW_SURE_ASPECT
-            plate, rd = self._read_as(frame, corners, two_row, detected)
+            plate, rd, colour = self._read_as(frame, corners, two_row, detected)
             if (rectify.TWO_ROW_SURE_ASPECT <= a < rectify.SINGLE_ROW_SURE_ASPECT
                     and (not formats.check(rd.text).ok or rd.confidence < 0.5)):
                 # ambiguous shape: read it the other way too and keep the better read
-                plate2, rd2 = self._read_as(frame, corners, not two_row, detected)
+                alt = self._read_as(frame, corners, not two_row, detected)
+                rd2 = alt[1]
                 if (formats.check(rd2.text).ok, rd2.confidence) > (formats.check(rd.text).ok, rd.confidence):
-                    plate, rd, two_row = plate2, rd2, not two_row
-        color, color_conf = colormod.classify(plate)
+                    (plate, rd, colour), two_row = alt, not two_row
+        color, color_conf = colour
         chk = formats.check(rd.text)
         conf = rd.confidence
         reason = ""
@@ -171,10 +175,14 @@ class PlateReader:
         }
 
     # -- public API ------------------------------------------------------------------------
+    def _detector_for(self, w, h):
+        """The 384x640 detector for 16:9-wide images when installed, else the 480x640 one."""
+        return self.wide_detector if self.wide_detector and w >= h * WIDE_ASPECT else self.detector
+
     def read(self, frame):
         """Reads for every plate detected in a BGR frame, best detection first."""
         h, w = frame.shape[:2]
-        detector = self.wide_detector if self.wide_detector and w >= h * WIDE_ASPECT else self.detector
+        detector = self._detector_for(w, h)
         out = self._read_detections(frame, detector(frame))
         if self.zoom and not any(r["valid"] for r in out) and w >= ZOOM_MIN_SCALE * detector.in_w:
             found = self._read_detections(frame, self._detect_tiles(frame))
@@ -196,17 +204,15 @@ class PlateReader:
         for y0 in np.linspace(0, h - th, grid).astype(int):
             for x0 in np.linspace(0, w - tw, grid).astype(int):
                 tile = frame[y0:y0 + th, x0:x0 + tw]
-                detector = self.wide_detector if self.wide_detector and tw >= th * WIDE_ASPECT else self.detector
-                for d in detector(tile):
+                for d in self._detector_for(tw, th)(tile):
                     x1, y1, x2, y2 = d.box
                     dets.append(Detection((x1 + x0, y1 + y0, x2 + x0, y2 + y0), d.score,
                                           d.corners + np.array((x0, y0), np.float32)))
-        dets.sort(key=lambda d: d.score, reverse=True)
-        kept = []
-        for d in dets:   # a plate in the overlap is found twice: keep the better-scored one
-            if all(_iou(d.box, k.box) < 0.3 for k in kept):
-                kept.append(d)
-        return kept
+        if not dets:
+            return []
+        # a plate in the overlap is found in several tiles: keep the best-scored of each group
+        keep = nms(np.array([d.box for d in dets], np.float32), np.array([d.score for d in dets]), 0.3)
+        return [dets[i] for i in keep]
 
     def _read_detections(self, frame, detections):
         out = []
