@@ -232,11 +232,7 @@ def sample(rng):
     yaw = rng.uniform(-0.2, 0.2)
     pts[[1, 2], 1] = c[1] + (pts[[1, 2], 1] - c[1]) * (1 + yaw)
     pts[[0, 3], 1] = c[1] + (pts[[0, 3], 1] - c[1]) * (1 - yaw)
-    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
-    m = cv2.getPerspectiveTransform(src, pts.astype(np.float32))
-    warped = cv2.warpPerspective(plate, m, (W, H), flags=cv2.INTER_AREA)
-    mask = cv2.warpPerspective(np.ones((ph, pw), np.float32), m, (W, H))[..., None]
-    img = R.degrade(canvas * (1 - mask) + warped * mask, rng, night=rng.random() < 0.2)
+    img = R.degrade(R.paste(canvas, plate, pts), rng, night=rng.random() < 0.2)
     # the detector's corners: a few percent off the true ones, biased outward
     jitter = rng.normal(0.01, 0.03, (4, 2)) * np.array([tw, th])
     out = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float64)

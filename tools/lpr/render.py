@@ -156,6 +156,17 @@ def degrade(img, rng, night=False):
     return cv2.imdecode(cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, q])[1], cv2.IMREAD_COLOR)
 
 
+def paste(canvas, plate_rgb, pts):
+    """`canvas` (float RGB) with the plate warped onto the quad `pts` (TL, TR, BR, BL)."""
+    H, W = canvas.shape[:2]
+    ph, pw = plate_rgb.shape[:2]
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
+    m = cv2.getPerspectiveTransform(src, np.asarray(pts, np.float32))
+    warped = cv2.warpPerspective(plate_rgb, m, (W, H), flags=cv2.INTER_AREA)
+    mask = cv2.warpPerspective(np.ones((ph, pw), np.float32), m, (W, H))[..., None]
+    return canvas * (1 - mask) + warped * mask
+
+
 def scene(plate_rgb, rng, size=(1280, 720), night=False, width_frac=(0.12, 0.3)):
     """Place a plate into a synthetic frame with perspective, `width_frac` of the frame wide
     (a range). -> (BGR uint8 frame, corners TL,TR,BR,BL)."""
@@ -183,12 +194,7 @@ def scene(plate_rgb, rng, size=(1280, 720), night=False, width_frac=(0.12, 0.3))
     pts[[1, 2], 1] *= 1 + yaw
     pts[[0, 3], 1] *= 1 - yaw
     pts += (cx, cy)
-    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
-    m = cv2.getPerspectiveTransform(src, pts.astype(np.float32))
-    warped = cv2.warpPerspective(plate_rgb, m, (W, H), flags=cv2.INTER_AREA)
-    mask = cv2.warpPerspective(np.ones((ph, pw), np.float32), m, (W, H))[..., None]
-    frame = frame * (1 - mask) + warped * mask
-    return degrade(frame, rng, night), pts.astype(np.float32)
+    return degrade(paste(frame, plate_rgb, pts), rng, night), pts.astype(np.float32)
 
 
 def loose_crop(plate_rgb, rng, max_angle=12.0, margin=0.04):
@@ -202,10 +208,7 @@ def loose_crop(plate_rgb, rng, max_angle=12.0, margin=0.04):
     a = np.deg2rad(rng.uniform(-max_angle, max_angle))
     rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
     pts = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float64) * (pw * s / 2, ph * s / 2) @ rot.T + (W / 2, H / 2)
-    m = cv2.getPerspectiveTransform(np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32), pts.astype(np.float32))
-    warped = cv2.warpPerspective(plate_rgb, m, (W, H), flags=cv2.INTER_AREA)
-    mask = cv2.warpPerspective(np.ones((ph, pw), np.float32), m, (W, H))[..., None]
-    img = canvas * (1 - mask) + warped * mask
+    img = paste(canvas, plate_rgb, pts)
     (x1, y1), (x2, y2) = pts.min(0), pts.max(0)
     mx, my = margin * (x2 - x1), margin * (y2 - y1)
     return img[max(0, int(y1 - my)):int(y2 + my), max(0, int(x1 - mx)):int(x2 + mx)]
