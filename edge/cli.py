@@ -35,6 +35,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "hj212": ("hj212", "encode/decode HJ 212 packets"),
     "lpr": ("lpr", "read licence plates in images"),
     "smoke": ("smoke", "grade exhaust smoke (Ringelmann 0-5) in images or clips"),
+    "web": ("web", "the status page: set its password, serve it, rebuild its index"),
 }
 
 

@@ -17,6 +17,7 @@ from edge.lane.smoke_settings import SmokeSettings
 from edge.store.settings import OutboxSettings
 from edge.uplink.settings import UplinkSettings
 from edge.vision.settings import VisionSettings
+from edge.web.settings import WebSettings
 
 DEFAULT_PATH = "/etc/edge/edge.toml"
 
@@ -128,6 +129,7 @@ class Config:
     outbox: OutboxSettings = setting(OutboxSettings, doc="Store and forward.")
     vision: VisionSettings = setting(VisionSettings, doc="Plate and smoke recognition.")
     smoke: SmokeSettings = setting(SmokeSettings, doc="Black-smoke camera (optional).")
+    web: WebSettings = setting(WebSettings, doc="Status page (guard house, phones at the gate).")
     enterprise: EnterpriseSettings | None = setting(None, doc="Enterprise details uploaded to the platform (Yunnan 6.3).")
     cameras: list[CameraSettings] = setting([], doc="Cameras (Yunnan 6.4).")
 
