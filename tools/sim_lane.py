@@ -51,7 +51,10 @@ def render_clip(folder: Path, seed: int = 7) -> list[tuple[str, str]]:
     return vehicles
 
 
-def write_config(state: Path, rtsp_url: str, platform_url: str) -> Path:
+SIM_WEB_PASSWORD = "edge-sim-demo"   # the simulated lane's status page login (user guard)
+
+
+def write_config(state: Path, rtsp_url: str, platform_url: str, web_port: int = 8080) -> Path:
     from edge.config import example
     text = example()
     text = text.replace('state_dir = "/var/lib/edge"', 'state_dir = "%s"' % (state / "lane"))
@@ -61,6 +64,7 @@ def write_config(state: Path, rtsp_url: str, platform_url: str) -> Path:
     text = text.replace("heartbeat_interval_s = 900.0", "heartbeat_interval_s = 60.0")
     text = text.replace("sync_interval_s = 300.0", "sync_interval_s = 60.0")
     text = text.replace('default_cargo_weight = "0"', 'default_cargo_weight = "32.5"')
+    text = text.replace('listen = "127.0.0.1:8080"', 'listen = "127.0.0.1:%d"' % web_port)
     path = state / "edge.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -113,6 +117,7 @@ def main(argv=None) -> int:
     ap.add_argument("--state", default=str(ROOT / "var" / "sim"), help="state folder (default ./var/sim)")
     ap.add_argument("--rtsp-port", type=int, default=8554)
     ap.add_argument("--platform-port", type=int, default=8710)
+    ap.add_argument("--web-port", type=int, default=8080, help="status page port (0: any free port)")
     ap.add_argument("--fresh", action="store_true", help="start from an empty state folder")
     a = ap.parse_args(argv)
     state = Path(a.state).resolve()
@@ -138,8 +143,10 @@ def main(argv=None) -> int:
         platform_url = base + "/access/api/dataReceive"
         print("sim: camera %s, platform %s" % (rtsp_url, platform_url), flush=True)
 
-        config = write_config(state, rtsp_url, platform_url)
+        config = write_config(state, rtsp_url, platform_url, a.web_port)
         print("sim: config %s" % config, flush=True)
+        subprocess.run([EDGE, "--config", str(config), "web", "passwd"], input=SIM_WEB_PASSWORD + "\n",
+                       capture_output=True, text=True, check=True)
         # The platform simulator starts empty each time: provision again (as an installer re-provisions).
         edge(config, "keys", "generate", "--force", check=False)
         edge(config, "register", "--force")
@@ -153,6 +160,9 @@ def main(argv=None) -> int:
             cmd += ["--seconds", str(a.seconds)]
         print("sim: running the lane (Ctrl-C to stop): %s" % " ".join(cmd[1:]), flush=True)
         lane = subprocess.Popen(cmd)
+        if a.web_port:
+            print("sim: status page http://127.0.0.1:%d/ (user guard, password %s)" % (a.web_port, SIM_WEB_PASSWORD),
+                  flush=True)
         try:
             lane.wait()
         except KeyboardInterrupt:

@@ -16,8 +16,10 @@ def run(args, ctx):
     logsetup.setup(getattr(args, "log_level", None) or config.log.level)
     if board.simulated:
         os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
+    from edge.config import find_path
     from edge.lane.service import LaneService
-    return asyncio.run(_main(LaneService(config, board), args.seconds))
+    path = find_path(getattr(args, "config", None)).resolve()
+    return asyncio.run(_main(LaneService(config, board, config_path=path), args.seconds))
 
 
 async def _main(service, seconds: float) -> int:

@@ -7,6 +7,7 @@
     smoke          [smoke] camera: ROI → Ringelmann grader → smoke events (edge/lane/smoke.py)
     demo-traffic   simulated board only: a synthetic passage every demo_traffic_interval_s
     status         writes <state_dir>/status.json (the status page and `edge run` read it)
+    web            the status page's process (edge/web/job.py), when [web] enabled
 
 Until the lane state machine (loop detector, decision, barrier) lands, the camera job uses
 the plate itself as the trigger: a passage is one run of frames in which a plate is seen,
@@ -33,9 +34,10 @@ log = logging.getLogger(__name__)
 
 
 class LaneService:
-    def __init__(self, config, board):
+    def __init__(self, config, board, config_path=None):
         self.config = config
         self.board = board
+        self.config_path = config_path         # the page's process reads the same file
         self.state_dir = Path(config.paths.state_dir)
         self.supervisor = Supervisor()
         self.started = time.time()
@@ -85,6 +87,10 @@ class LaneService:
                 sup.add("camera-%02d" % cam.cameraSeq, self._camera_job(cam))
         if self.board.simulated and lane.demo_traffic_interval_s > 0:
             sup.add("demo-traffic", self._demo_job)
+        # the status page: its own process, reaching the lane through the control socket
+        if self.config.web.enabled and self.config_path:
+            from edge.web.job import WebJob
+            sup.add("web", WebJob(self.config_path).run)
         log.info("lane %s %s running jobs: %s", self.config.site.gate_id, self.config.site.lane_name,
                  ", ".join(sup.names))
         self.event("lane_start", jobs=sup.names)

@@ -13,7 +13,7 @@ import logging
 
 from aiohttp import web
 
-from edge.web.app import COOKIE, error, json_response, session_of, state
+from edge.web.app import COOKIE, SESSION, error, json_response, session_of, state
 from edge.web.passwords import DEFAULT_USER, hash_password, load_users, verify_password
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ async def logout(request):
 def _action(op: str, keys):
     async def handler(request):
         st = state(request)
-        s = request["session"]  # access_control put it there (or answered 401)
+        s = request[SESSION]  # access_control put it there (or answered 401)
         body = await _body(request)
         args = body if keys is None else {k: body[k] for k in keys if k in body}
         result = await st.control.call(op, args, s.who())

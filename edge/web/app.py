@@ -41,6 +41,7 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; 
        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 STATE = web.AppKey("state", object)
+SESSION = web.RequestKey("session", object)
 
 
 class WebState:
@@ -151,14 +152,14 @@ async def access_control(request, handler):
                 return error(request, 401, "请先登录 (log in first)", login=True)
             if not s.csrf_ok(request.headers.get("X-CSRF-Token")):
                 return error(request, 403, "CSRF token missing or wrong: reload the page and try again")
-            request["session"] = s
+            request[SESSION] = s
         return await handler(request)
     if path in OPEN_PATHS or path.startswith("/static/"):
         return await handler(request)
     s = session_of(request)
     if s is None and not st.settings.public_read:
         return error(request, 401, "请先登录 (log in first)", login=True)
-    request["session"] = s
+    request[SESSION] = s
     return await handler(request)
 
 

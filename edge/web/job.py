@@ -32,7 +32,8 @@ def address_path(state_dir) -> Path:
 class WebJob:
     def __init__(self, config_path, log_level: str | None = None):
         self.config_path = str(config_path)
-        self.log_level = log_level
+        # the lane's own level (`edge --log-level DEBUG run` reaches the page too)
+        self.log_level = log_level or logging.getLevelName(logging.getLogger().getEffectiveLevel())
         self.proc = None
 
     async def run(self, stop: asyncio.Event) -> None:

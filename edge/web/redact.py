@@ -6,8 +6,8 @@ but the page is the one part reachable from the LAN, so it checks again, three w
      is replaced by "***" (or left empty when empty: "set / not set" is all the page says);
   2. any user:password@ inside a URL in any string is masked;
   3. every secret value the page's process knows (the config's secret fields, the platform's
-     apiSecret/apiKey, at least 8 characters long) is replaced wherever it appears in the
-     finished text.
+     apiSecret/apiKey, and any value step 1 masked in the same answer; at least 8 characters
+     long) is replaced wherever it appears in the finished text.
 """
 from __future__ import annotations
 
@@ -69,31 +69,39 @@ class Redactor:
         forms = self._plain | {json.dumps(s, ensure_ascii=False)[1:-1] for s in self._plain}
         self.secrets = sorted(forms, key=len, reverse=True)
 
-    def scrub(self, obj):
-        """A copy of `obj` with secret-named values masked and URL passwords hidden."""
+    def scrub(self, obj, found: set | None = None):
+        """A copy of `obj` with secret-named values masked and URL passwords hidden; the
+        masked values are added to `found` (so the same value is masked elsewhere too)."""
         if isinstance(obj, dict):
             out = {}
             for k, v in obj.items():
                 if isinstance(k, str) and k not in NOT_SECRET and SECRET_KEY.search(k) and \
                         isinstance(v, (str, int, float)) and not isinstance(v, bool):
                     out[k] = MASK if v not in ("", None) else ""
+                    if found is not None and isinstance(v, str):
+                        found.add(v)
                 else:
-                    out[k] = self.scrub(v)
+                    out[k] = self.scrub(v, found)
             return out
         if isinstance(obj, (list, tuple)):
-            return [self.scrub(x) for x in obj]
+            return [self.scrub(x, found) for x in obj]
         if isinstance(obj, str):
             return mask_url(obj)
         return obj
 
-    def text(self, s: str) -> str:
+    def text(self, s: str, extra=()) -> str:
         for secret in self.secrets:
             if secret in s:
+                s = s.replace(secret, MASK)
+        for secret in extra:
+            if len(secret) >= MIN_SCRUB and secret in s:
                 s = s.replace(secret, MASK)
         return s
 
     def dumps(self, obj) -> str:
-        return self.text(json.dumps(self.scrub(obj), ensure_ascii=False, default=str, separators=(",", ":")))
+        found: set = set()
+        clean = self.scrub(obj, found)
+        return self.text(json.dumps(clean, ensure_ascii=False, default=str, separators=(",", ":")), found)
 
 
 def mask_url(s: str) -> str:

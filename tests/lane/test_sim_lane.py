@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_sim_lane_reads_plates_records_and_uploads(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "sim_lane.py"), "--seconds", "25",
                         "--state", str(tmp_path / "sim"), "--rtsp-port", str(free_port()),
-                        "--platform-port", str(free_port())],
+                        "--platform-port", str(free_port()), "--web-port", "0"],
                        capture_output=True, text=True, timeout=240)
     out = r.stdout
     assert r.returncode == 0, out + r.stderr[-3000:]
