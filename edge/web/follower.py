@@ -16,9 +16,13 @@ import logging
 log = logging.getLogger(__name__)
 
 
+THUMBS_AHEAD = 2000
+
+
 async def follow_records(st, every_s: float = 3.0, reconcile_s: float = 600.0, thumbs_per_pass: int = 50):
     loop = asyncio.get_running_loop()
     last_reconcile = loop.time()
+    ahead_done = False
     while True:
         try:
             n = await asyncio.to_thread(st.index.sync)
@@ -34,9 +38,13 @@ async def follow_records(st, every_s: float = 3.0, reconcile_s: float = 600.0, t
             if loop.time() - last_reconcile >= reconcile_s:
                 last_reconcile = loop.time()
                 await asyncio.to_thread(_reconcile, st)
+                ahead_done = False
             if st.index.backlog:
                 await asyncio.sleep(0.05)  # catching up: keep going, leave the CPU some air
                 continue
+            if not ahead_done:
+                await _thumbs_ahead(st)
+                ahead_done = True
         except asyncio.CancelledError:
             raise
         except Exception as e:  # a locked or damaged file: say it once a pass, keep serving
@@ -56,6 +64,22 @@ def _thumbs_of_newest(st, n: int) -> None:
                 st.thumbs.get(row["photo"])
             except MediaError:
                 pass
+
+
+async def _thumbs_ahead(st, pause_s: float = 0.02) -> None:
+    from edge.store.media import MediaError
+    pages = THUMBS_AHEAD // 100
+    for page in range(1, pages + 1):
+        rows = (await asyncio.to_thread(st.index.query, {"section": "records"}, page, 100))["rows"]
+        for row in rows:
+            if row.get("photo") and not st.thumbs.path(row["photo"]).is_file():
+                try:
+                    await asyncio.to_thread(st.thumbs.get, row["photo"])
+                except MediaError:
+                    pass
+                await asyncio.sleep(pause_s)
+        if len(rows) < 100:
+            return
 
 
 def _reconcile(st) -> None:

@@ -202,10 +202,11 @@ class _Launch:
     async def __aenter__(self) -> Browser:
         profile = self.tmp / "chromium-profile"
         profile.mkdir(parents=True, exist_ok=True)
+        port_file = profile / "DevToolsActivePort"
+        port_file.unlink(missing_ok=True)  # a previous run's port
         proc = subprocess.Popen([CHROMIUM, *FLAGS, "--user-data-dir=%s" % profile, "--remote-debugging-port=0",
                                  "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 env={**os.environ, "LANG": "zh_CN.UTF-8"})
-        port_file = profile / "DevToolsActivePort"
         loop = asyncio.get_running_loop()
         end = loop.time() + 60
         while not port_file.exists() or not port_file.read_text().strip():

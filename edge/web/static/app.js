@@ -201,6 +201,12 @@ window.addEventListener("hashchange", () => { if (S.session || S.publicRead) rou
 async function loadLane() {
   renderStatus(await api("/api/status"));
   refreshPhoto(true);
+  if (!S.status || !S.status.cache) {
+    // a lane whose status does not carry the platform cache: read it from the page's own view
+    const p = await api("/api/platform");
+    S.platformCache = p.cache || null;
+    renderControl(S.platformCache);
+  }
 }
 function decisionClass(d) {
   if (!d) return "";
@@ -239,7 +245,7 @@ function renderStatus(st) {
   const sg = st.signage || {};
   $("display-lines").textContent = (sg.lines && sg.lines.length) ? sg.lines.join("\n") : "—";
   $("voice").textContent = sg.voice ? "语音：" + sg.voice : "";
-  renderControl(st.cache);
+  renderControl(st.cache || S.platformCache);
   renderCameras(st.cameras);
   renderWaiting(st.waiting, st.state);
   renderAlarms(st.alarms || []);
@@ -459,7 +465,7 @@ async function loadReport() {
     const x = day.destinations[dest] || {};
     const low = x.rate !== null && x.rate !== undefined && x.rate < r.required_rate;
     return [el("td", { text: x.generated }), el("td", { text: x.uploaded }), el("td", { text: x.rejected }),
-            el("td", { text: x.pending }), el("td", { class: low ? "low" : "good", text: pct(x.rate) })];
+            el("td", { text: x.pending }), el("td", { class: low ? "low" : x.rate === null || x.rate === undefined ? "muted" : "good", text: pct(x.rate) })];
   }).flat()));
   fill($("report-table"), el("thead", {}, head), el("tbody", {}, body));
 }
@@ -467,7 +473,7 @@ function chart(r, dest) {
   const ns = "http://www.w3.org/2000/svg";
   const mk = (tag, attrs) => { const e = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); return e; };
   const days = r.days.slice().reverse();
-  const W = 600, H = 220, L = 34, B = 24, T = 8, n = Math.max(days.length, 1), bw = (W - L - 4) / n;
+  const W = 900, H = 260, L = 34, B = 24, T = 8, n = Math.max(days.length, 1), bw = (W - L - 4) / n;
   const y = (rate) => T + (H - T - B) * (1 - rate);
   const svg = mk("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "传输率图" });
   for (const g of [0, 0.5, 1]) {
@@ -490,7 +496,7 @@ function chart(r, dest) {
     }
   });
   svg.append(mk("line", { x1: L, x2: W, y1: y(r.required_rate), y2: y(r.required_rate), stroke: "#c62828", "stroke-width": 1.5, "stroke-dasharray": "5 3", class: "line95" }));
-  const t = mk("text", { x: W - 4, y: y(r.required_rate) - 4, "text-anchor": "end", "font-size": 11, fill: "#c62828" });
+  const t = mk("text", { x: L + 4, y: y(r.required_rate) - 4, "text-anchor": "start", "font-size": 12, fill: "#c62828" });
   t.textContent = "95%"; svg.append(t);
   return svg;
 }

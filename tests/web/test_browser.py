@@ -1,0 +1,216 @@
+"""The status page in a real browser (headless Chromium) against a running simulated lane.
+
+The lane is `tools/sim_lane.py` — the RTSP feed of rendered trucks, the Yunnan platform
+simulator, provisioning, `edge run` — on free ports; its page is the one `edge run` starts.
+Screenshots of every page go to var/test-artefacts/web/ (kept after the run, gitignored).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.lane.rtsp import free_port, has_gstreamer
+from tests.web.browser import Browser, have_chromium
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTEFACTS = ROOT / "var" / "test-artefacts" / "web"
+sys.path.insert(0, str(ROOT))
+from tools.sim_lane import SIM_WEB_PASSWORD  # noqa: E402
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not have_chromium(), reason="chromium not installed (bash tools/dev setup)"),
+              pytest.mark.skipif(not has_gstreamer(), reason="GStreamer RTSP server not installed")]
+
+LOGIN_VISIBLE = "!document.getElementById('page-login').classList.contains('hidden')"
+LANE_VISIBLE = "!document.getElementById('page-lane').classList.contains('hidden')"
+
+
+class SimLane:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.state = folder / "sim"
+        self.config = self.state / "edge.toml"
+        self.lane_state = self.state / "lane"
+        self.proc = None
+        self.url = None
+
+    def start(self):
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "tools" / "sim_lane.py"), "--seconds", "600",
+                                      "--state", str(self.state), "--rtsp-port", str(free_port()),
+                                      "--platform-port", str(free_port()), "--web-port", "0"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        address = self.lane_state / "web" / "address"
+        end = time.time() + 240
+        while time.time() < end:
+            if address.is_file() and address.read_text().strip():
+                self.url = address.read_text().strip()
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError("sim lane exited: %s" % self.proc.stdout.read()[-3000:])
+            time.sleep(0.3)
+        raise RuntimeError("the status page did not come up within 240 s")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def edge(self, *args):
+        return subprocess.run([sys.executable, "-m", "edge", "--config", str(self.config), *args],
+                              capture_output=True, text=True, timeout=60)
+
+    def events(self, types=None):
+        args = ["events", "--json"]
+        if types:
+            args += ["--type", types]
+        r = self.edge(*args)
+        assert r.returncode == 0, r.stderr
+        return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def lane(tmp_path_factory):
+    sim = SimLane(tmp_path_factory.mktemp("weblane")).start()
+    yield sim
+    sim.stop()
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 300))
+
+
+async def _login(page, password=SIM_WEB_PASSWORD):
+    await page.fill("#login-password", password)
+    await page.click("#login-submit")
+
+
+def test_page_loads_without_errors_logs_in_and_shows_a_passage_live(lane, tmp_path):
+    async def go():
+        async with Browser.launch(tmp_path) as b:
+            page = await b.new_page()
+            await page.goto(lane.url)
+            await page.wait_for(LOGIN_VISIBLE, what="the login page")
+            await page.screenshot(ARTEFACTS / "login.png")
+            await _login(page)
+            await page.wait_for(LANE_VISIBLE, what="the lane page after login")
+            await page.wait_for("document.getElementById('conn').className.includes('on')", what="the live stream")
+            # a passage as it happens: the newest record changes on the page without a reload
+            await page.wait_for("document.getElementById('last-photo').naturalWidth > 0", timeout=120,
+                                what="the last vehicle's photo")
+            first = await page.text("#last-photo-caption")
+            await page.wait_for("document.getElementById('last-photo-caption').textContent !== %s" % json.dumps(first),
+                                timeout=120, what="a new passage pushed live (was %s)" % first)
+            await page.wait_for("document.getElementById('last-photo').complete", timeout=30)
+            plate = await page.text("#decision-plate")
+            assert plate and plate != "—"
+            await page.screenshot(ARTEFACTS / "lane.png")
+            assert page.errors == []
+            phone = await b.new_page(width=390, height=844, mobile=True)
+            await phone.goto(lane.url)  # the browser keeps the session cookie
+            await phone.wait_for(LANE_VISIBLE)
+            await phone.wait_for("document.getElementById('last-photo').naturalWidth > 0", timeout=60)
+            await phone.screenshot(ARTEFACTS / "lane-phone.png")
+            assert phone.errors == []
+    run(go())
+
+
+def test_every_page_renders_and_is_kept_as_a_screenshot(lane, tmp_path):
+    async def go():
+        async with Browser.launch(tmp_path) as b:
+            page = await b.new_page()
+            await page.goto(lane.url)
+            await page.wait_for(LOGIN_VISIBLE)
+            await _login(page)
+            await page.wait_for(LANE_VISIBLE)
+            checks = {
+                "records": "document.querySelectorAll('#rec-list .rec img').length > 0 && "
+                           "[...document.querySelectorAll('#rec-list img')].filter(i => i.getBoundingClientRect().top < innerHeight).every(i => i.complete && i.naturalWidth > 0)",
+                "report": "document.querySelector('#report-chart svg rect') !== null && "
+                          "document.querySelector('#report-chart .line95') !== null",
+                "smoke": "document.getElementById('smoke-total').textContent.includes('共')",
+                "ledger": "document.querySelectorAll('#register-fields label').length >= 10",
+                "platform": "document.getElementById('platform-info').textContent.includes('已注册')",
+                "health": "document.getElementById('health-info').textContent.includes('存储')",
+            }
+            for name, cond in checks.items():
+                await page.evaluate("location.hash = '#%s'" % name)
+                await page.wait_for(cond, timeout=60, what="the %s page" % name)
+                await page.screenshot(ARTEFACTS / ("%s.png" % name))
+            # the query: filter by a plate of the first card, then the record's detail
+            await page.evaluate("location.hash = '#records'")
+            await page.wait_for("document.querySelector('#rec-list .rec') !== null")
+            plate = await page.text("#rec-list .rec .plate")
+            await page.fill("#query input[name=plate]", plate[-4:])
+            await page.evaluate("document.querySelector('#query').requestSubmit()")
+            await page.wait_for("[...document.querySelectorAll('#rec-list .rec .plate')].every(p => p.textContent.includes(%s))"
+                                % json.dumps(plate[-4:]))
+            await page.click("#rec-list .rec")
+            await page.wait_for("document.getElementById('detail').open && "
+                                "document.querySelector('#detail-body img') && document.querySelector('#detail-body img').naturalWidth > 0")
+            await page.screenshot(ARTEFACTS / "record-detail.png", full_page=False)
+            assert page.errors == []
+    run(go())
+
+
+def test_manual_lift_and_plate_entry_appear_in_the_page_and_in_edge_events(lane, tmp_path):
+    async def go():
+        async with Browser.launch(tmp_path) as b:
+            page = await b.new_page()
+            await page.goto(lane.url)
+            await page.wait_for(LOGIN_VISIBLE)
+            await _login(page)
+            await page.wait_for(LANE_VISIBLE)
+            await page.fill("#lift-reason", "送货车辆，浏览器测试")
+            await page.click("#lift-submit")
+            await page.wait_for("document.getElementById('act-result').textContent.includes('已人工抬杆')", timeout=60,
+                                what="the lift's answer (%s)" % await page.text("#act-result"))
+            await page.wait_for("[...document.querySelectorAll('#events li')].some(li => li.dataset.type === 'manual_lift'"
+                                " && li.textContent.includes('浏览器测试'))", timeout=60, what="the lift on the page")
+            await page.fill("#plate-input", "云A7B3C9")
+            await page.click("#plate-submit")
+            await page.wait_for("document.getElementById('act-result').textContent.includes('已录入')", timeout=60,
+                                what="the plate entry's answer (%s)" % await page.text("#act-result"))
+            await page.wait_for("[...document.querySelectorAll('#events li')].some(li => li.dataset.type === 'manual_entry'"
+                                " && li.textContent.includes('云A7B3C9'))", timeout=60, what="the plate entry on the page")
+            await page.screenshot(ARTEFACTS / "lane-after-actions.png")
+            assert page.errors == []
+    run(go())
+    lifts = [e for e in lane.events("manual_lift") if e.get("reason") == "送货车辆，浏览器测试"]
+    assert lifts and "web:guard@127.0.0.1" in lifts[-1]["who"]
+    entries = [e for e in lane.events("manual_entry") if e.get("plate") == "云A7B3C9"]
+    assert entries and "web:guard@127.0.0.1" in entries[-1]["who"]
+
+
+def test_sixth_wrong_password_is_429_and_acting_without_a_session_is_refused(lane, tmp_path):
+    async def go():
+        async with Browser.launch(tmp_path) as b:
+            page = await b.new_page()
+            await page.goto(lane.url)
+            await page.wait_for(LOGIN_VISIBLE)
+            status = await page.evaluate("fetch('/api/lift', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+                                         " body: JSON.stringify({reason: 'no session'})}).then(r => r.status)")
+            assert status == 401
+            for i in range(5):
+                await _login(page, "wrong-password-%d" % i)
+                await page.wait_for("document.getElementById('login-error').textContent.includes('密码错误')")
+                await page.evaluate("document.getElementById('login-error').textContent = ''")
+            await _login(page, SIM_WEB_PASSWORD)
+            await page.wait_for("document.getElementById('login-error').textContent.includes('过多')",
+                                what="the 429 message")
+            await page.screenshot(ARTEFACTS / "login-429.png")
+            status = await page.evaluate("fetch('/api/login', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+                                         " body: JSON.stringify({password: 'x'})}).then(r => r.status)")
+            assert status == 429
+    run(go())
+    assert not [e for e in lane.events("manual_lift") if e.get("reason") == "no session"]
