@@ -95,6 +95,15 @@ async def _login(page, password=SIM_WEB_PASSWORD):
     await page.click("#login-submit")
 
 
+async def _logged_in(browser, lane):
+    page = await browser.new_page()
+    await page.goto(lane.url)
+    await page.wait_for(LOGIN_VISIBLE, what="the login page")
+    await _login(page)
+    await page.wait_for(LANE_VISIBLE, what="the lane page after login")
+    return page
+
+
 def test_page_loads_without_errors_logs_in_and_shows_a_passage_live(lane, tmp_path):
     async def go():
         async with Browser.launch(tmp_path) as b:
@@ -128,11 +137,7 @@ def test_page_loads_without_errors_logs_in_and_shows_a_passage_live(lane, tmp_pa
 def test_every_page_renders_and_is_kept_as_a_screenshot(lane, tmp_path):
     async def go():
         async with Browser.launch(tmp_path) as b:
-            page = await b.new_page()
-            await page.goto(lane.url)
-            await page.wait_for(LOGIN_VISIBLE)
-            await _login(page)
-            await page.wait_for(LANE_VISIBLE)
+            page = await _logged_in(b, lane)
             checks = {
                 "records": "document.querySelectorAll('#rec-list .rec img').length > 0 && "
                            "[...document.querySelectorAll('#rec-list img')].filter(i => i.getBoundingClientRect().top < innerHeight).every(i => i.complete && i.naturalWidth > 0)",
@@ -166,11 +171,7 @@ def test_every_page_renders_and_is_kept_as_a_screenshot(lane, tmp_path):
 def test_manual_lift_and_plate_entry_appear_in_the_page_and_in_edge_events(lane, tmp_path):
     async def go():
         async with Browser.launch(tmp_path) as b:
-            page = await b.new_page()
-            await page.goto(lane.url)
-            await page.wait_for(LOGIN_VISIBLE)
-            await _login(page)
-            await page.wait_for(LANE_VISIBLE)
+            page = await _logged_in(b, lane)
             await page.fill("#lift-reason", "送货车辆，浏览器测试")
             await page.click("#lift-submit")
             await page.wait_for("document.getElementById('act-result').textContent.includes('已人工抬杆')", timeout=60,
