@@ -42,7 +42,10 @@ def _claim(make, key: str, pin: str):
 
 
 class GateIO:
-    def __init__(self, board, factory, outputs: dict, inputs: dict, overrides: dict | None = None):
+    SIM_TRAVEL_S = 0.8  # the simulated barrier's arm takes this long to go up or down
+
+    def __init__(self, board, factory, outputs: dict, inputs: dict, overrides: dict | None = None,
+                 simulate_barrier: bool | None = None):
         g = board.gpio
         self.board = board
         self.factory = factory
@@ -63,13 +66,18 @@ class GateIO:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.fault: str | None = None
         self.counts = {"open": 0, "close": 0, "close_refused": 0, "close_cut": 0}
+        # sim board: a barrier that answers its relays on the feedback input; set False to
+        # simulate a stuck barrier (the lane must then report a relay fault)
+        self.sim_barrier = board.simulated if simulate_barrier is None else simulate_barrier
+        self._travel: asyncio.TimerHandle | None = None
         for name, dev in inputs.items():
             dev.when_activated = self._edge_handler(name)
             dev.when_deactivated = self._edge_handler(name)
 
     # ------------------------------------------------------------------ making
     @classmethod
-    def from_board(cls, board, settings: dict | None = None, *, pin_factory=None) -> "GateIO":
+    def from_board(cls, board, settings: dict | None = None, *, pin_factory=None,
+                   simulate_barrier: bool | None = None) -> "GateIO":
         """Claim every pin the profile wires; EdgeError naming the key, pin and purpose if one fails.
         `settings` may override debounce_s / button_debounce_s (from the lane's config)."""
         from gpiozero import DigitalInputDevice, OutputDevice
@@ -102,7 +110,7 @@ class GateIO:
             for dev in made:
                 dev.close()
             raise
-        return cls(board, f, outputs, inputs, settings)
+        return cls(board, f, outputs, inputs, settings, simulate_barrier)
 
     # ------------------------------------------------------------------ inputs
     def on_input(self, callback, loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -225,6 +233,7 @@ class GateIO:
             await self._pulse("open")
         self.counts["open"] += 1
         self.fault = None
+        self._simulate_travel(True)
 
     async def close_barrier(self) -> None:
         """Close: release the held relay, or pulse the close relay; refused while anti-smash is active.
@@ -237,6 +246,21 @@ class GateIO:
             if "close" in self._out:
                 await self._pulse("close")
         self.counts["close"] += 1
+        self._simulate_travel(False)
+
+    def _simulate_travel(self, up: bool) -> None:
+        if not (self.sim_barrier and "barrier_feedback" in self._in):
+            return
+        if self._travel is not None:
+            self._travel.cancel()
+
+        def arrive():
+            self._travel = None
+            if self.sim_barrier:
+                dev = self._in.get("barrier_feedback")
+                if dev is not None and not dev.closed:
+                    self.sim_drive("barrier_feedback", up)
+        self._travel = asyncio.get_running_loop().call_later(self.SIM_TRAVEL_S, arrive)
 
     def relay_on(self) -> None:
         """Energise the open relay and leave it (technician's test)."""
@@ -292,6 +316,8 @@ class GateIO:
         for task in self._pulses.values():
             task.cancel()
         self._pulses.clear()
+        if self._travel is not None:
+            self._travel.cancel()
         for h in self._timers.values():
             h.cancel()
         self._timers.clear()

@@ -226,7 +226,7 @@ def test_sim_drive_is_refused_on_a_real_board():
 
 async def test_relay_test_reports_feedback_or_a_fault():
     board = board_with(relay_pulse_s=0.05, feedback_timeout_s=0.5)
-    io, _ = make(board)
+    io, _ = make(board, simulate_barrier=False)            # a barrier that never reports open
     result = await io.relay_test()
     assert result["relay"] == "fault" and result["feedback"] is False
     assert "GPIO25" in io.state()["fault"]
@@ -256,3 +256,19 @@ def test_bad_profiles_name_the_field():
     assert "only for relay_mode" in p["gpio.close_relay_pin"]
     assert p["gpio.button_pin"] == "GPIO17 is already relay_pin"
     assert dataclasses.is_dataclass(BoardProfile)
+
+
+async def test_the_sim_barrier_answers_its_relays_on_the_feedback_input():
+    board = board_with(relay_pulse_s=0.05)
+    io, events = make(board)
+    io.SIM_TRAVEL_S = 0.1
+    await io.open_barrier()
+    await wait_for(lambda: ("barrier_feedback", True) in events)
+    assert (await io.relay_test())["relay"] == "ok"
+    await io.close_barrier()
+    await wait_for(lambda: events[-1] == ("barrier_feedback", False))
+    io.sim_barrier = False                                 # stuck: no feedback any more
+    await io.open_barrier()
+    await asyncio.sleep(0.4)
+    assert io.state()["inputs"]["barrier_feedback"] is False
+    io.close()
