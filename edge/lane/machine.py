@@ -157,6 +157,18 @@ class LaneMachine:
         return [("idle_screen",)]
 
     # ------------------------------------------------------------------ inputs
+    def start(self, now):
+        """The lane came up: show the idle screen."""
+        return [("idle_screen",)]
+
+    def recheck(self, who, now):
+        """Decide again for the vehicle at the gate (the guard just registered it)."""
+        v = self.vehicle
+        if self.state not in (REFUSED, WAITING) or v is None or not v["plate"]:
+            return [("reply", {"ok": False, "error": "no refused vehicle with a plate at the gate"})]
+        return self._decide(now, v["plate"], v["color"], v["confidence"], v["manual_entry"], who or v["who"]) + \
+            [("reply", {"ok": True, "plate": v["plate"]})]
+
     def loop(self, active, now):
         """The loop detector (地感) in front of the barrier."""
         active = bool(active)
@@ -296,7 +308,7 @@ class LaneMachine:
         v["decision"] = decision
         self.last_decision = {"n": v["n"], "plate": v["plate"], "color": v["color"],
                               "manual": v["manual_entry"], "decision": decision}
-        fields = {"plate": v["plate"], "color": v["color"], "reason": decision.get("reason"),
+        fields = {"n": v["n"], "plate": v["plate"], "color": v["color"], "reason": decision.get("reason"),
                   "code": decision.get("code"), "manual": v["manual_entry"] or None, "who": v["who"],
                   "confidence": v["confidence"]}
         out = []
