@@ -134,10 +134,17 @@ class Parser:
 
     `feed(data)` returns a list of (frame_dict | None, raw) — None for bytes that were
     not a valid frame (skipped, so a stray byte cannot hide the next frame). A frame dict:
-    {"cmd", "name", "param", "data", "ok"} where ok is False for a bad checksum."""
+    {"cmd", "name", "param", "data", "ok"} where ok is False for a bad checksum.
+    The XFS5152CE's frames share the head and length: its Parser only changes these three."""
+
+    MIN = 2                  # a length below this or above MAX is not a frame: skip its 0xFD
+    MAX = MAX_TEXT + 3
 
     def __init__(self):
         self.buf = b""
+
+    def _decode(self, raw):
+        return decode(raw)
 
     def feed(self, data):
         self.buf += bytes(data)
@@ -154,14 +161,14 @@ class Parser:
             if len(self.buf) < 3:
                 break
             n = (self.buf[1] << 8) | self.buf[2]
-            if n < 2 or n > MAX_TEXT + 3:
+            if n < self.MIN or n > self.MAX:
                 out.append((None, self.buf[:1]))
                 self.buf = self.buf[1:]
                 continue
             if len(self.buf) < 3 + n:
                 break
             raw, self.buf = self.buf[:3 + n], self.buf[3 + n:]
-            out.append((decode(raw), raw))
+            out.append((self._decode(raw), raw))
         return out
 
 

@@ -12,25 +12,19 @@ buffers up to 4 KB, we keep a frame's text under 4000 bytes. Unicode is UTF-16 l
 Stop 0x02, pause 0x03, resume 0x04, status 0x21, power save 0x88, wake 0xFF: command only.
 Answers are the SYN6288's single bytes: 0x4A, 0x41, 0x45, 0x4E (busy), 0x4F (idle).
 """
+# the command codes, encodings and one-byte answers are the SYN6288's
+from edge.io.protocols.syn6288 import (ANSWERS, BUSY, ENCODINGS, HEAD, IDLE, INIT_OK, PAUSE,  # noqa: F401
+                                       RECEIVED, REFUSED, RESUME, SPEAK, STATUS, STOP)
+from edge.io.protocols.syn6288 import Parser as _FdParser
 
-HEAD = 0xFD
-SPEAK = 0x01
-STOP = 0x02
-PAUSE = 0x03
-RESUME = 0x04
-STATUS = 0x21
 POWER_SAVE = 0x88
 WAKE = 0xFF
 
 MAX_TEXT = 4000
 
-ENCODINGS = {"gb2312": 0, "gbk": 1, "big5": 2, "unicode": 3}
 CODECS = {0: "gb2312", 1: "gbk", 2: "big5", 3: "utf-16-le"}
 COMMANDS = {SPEAK: "speak", STOP: "stop", PAUSE: "pause", RESUME: "resume", STATUS: "status",
             POWER_SAVE: "power_save", WAKE: "wake"}
-
-INIT_OK, RECEIVED, REFUSED, BUSY, IDLE = 0x4A, 0x41, 0x45, 0x4E, 0x4F
-ANSWERS = {INIT_OK: "initialised", RECEIVED: "received", REFUSED: "refused", BUSY: "busy", IDLE: "idle"}
 
 
 def frame(command, data=b""):
@@ -72,36 +66,14 @@ def wake():
     return frame(WAKE)
 
 
-class Parser:
+class Parser(_FdParser):
     """Frames from a byte stream; `feed(data)` -> [(frame_dict | None, raw)] as syn6288.Parser."""
 
-    def __init__(self):
-        self.buf = b""
+    MIN = 1
+    MAX = MAX_TEXT + 2
 
-    def feed(self, data):
-        self.buf += bytes(data)
-        out = []
-        while self.buf:
-            start = self.buf.find(bytes([HEAD]))
-            if start < 0:
-                out.append((None, self.buf))
-                self.buf = b""
-                break
-            if start:
-                out.append((None, self.buf[:start]))
-                self.buf = self.buf[start:]
-            if len(self.buf) < 3:
-                break
-            n = (self.buf[1] << 8) | self.buf[2]
-            if n < 1 or n > MAX_TEXT + 2:
-                out.append((None, self.buf[:1]))
-                self.buf = self.buf[1:]
-                continue
-            if len(self.buf) < 3 + n:
-                break
-            raw, self.buf = self.buf[:3 + n], self.buf[3 + n:]
-            out.append((decode(raw), raw))
-        return out
+    def _decode(self, raw):
+        return decode(raw)
 
 
 def decode(raw):
