@@ -165,7 +165,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         pass
     except serial.SerialException as e:
-        print("rs485_decode: %s: %s" % (args.port, e), file=sys.stderr)
+        if "returned no data" in str(e):  # the far end hung up: a pty whose lane stopped, an unplugged adapter
+            print("rs485_decode: %s closed (the lane stopped or the adapter was unplugged)" % args.port, file=sys.stderr)
+        else:
+            print("rs485_decode: %s: %s" % (args.port, e), file=sys.stderr)
         return 2
     finally:
         port.close()
