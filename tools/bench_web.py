@@ -148,15 +148,19 @@ def fill(config, n: int) -> dict:
 # ---------------------------------------------------------------- the running lane
 
 class Lane:
-    def __init__(self, config_path: Path, state: Path):
-        self.config_path, self.state = config_path, state
+    """`edge run` (the page in its own process, as shipped), or with inline=True the lane and
+    its page on one event loop (--serve-inline below: the design the product avoids)."""
+
+    def __init__(self, config_path: Path, state: Path, inline: bool = False):
+        self.config_path, self.state, self.inline = config_path, state, inline
         self.proc = None
 
     def start(self) -> str:
         from edge.web.job import address_path
         address_path(self.state).unlink(missing_ok=True)
-        self.proc = subprocess.Popen(EDGE + ["--config", str(self.config_path), "run"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cmd = ([sys.executable, __file__, "--serve-inline", str(self.config_path)] if self.inline
+               else EDGE + ["--config", str(self.config_path), "run"])
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         end = time.time() + 120
         while time.time() < end:
             if address_path(self.state).is_file():
@@ -358,7 +362,35 @@ async def measure(base, state, args, tmp) -> dict:
     return res
 
 
+def serve_inline(config_path: str) -> int:
+    """The lane and its page in one process, on one event loop (for the comparison only)."""
+    import signal
+
+    from edge.config import load_config
+    from edge.io.board import load_board
+    from edge.lane.service import LaneService
+    from edge.web.job import serve
+    os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
+    config = load_config(config_path)
+    config.web.enabled = False          # no page process: the page runs below, in this loop
+    svc = LaneService(config, load_board(config.board.profile))
+
+    async def run():
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        lane = asyncio.create_task(svc.run(stop))
+        while getattr(svc, "control", None) is None:
+            await asyncio.sleep(0.05)
+        await serve(config, stop, control=svc.control)
+        await lane
+    asyncio.run(run())
+    return 0
+
+
 def main(argv=None) -> int:
+    if argv is None and len(sys.argv) == 3 and sys.argv[1] == "--serve-inline":
+        return serve_inline(sys.argv[2])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--dir", default=None, help="work folder (default /work/data-h17-web/bench-web or a temp dir)")

@@ -65,7 +65,8 @@ class WebState:
         self.clips = Clips(media, state_dir / "web" / "clips")
         self.live = LiveFeed(control, on_event=self._on_event)
         self._outbox = None
-        self._report_cache: tuple[float, dict] | None = None
+        self.report_cache: tuple[float, dict] | None = None
+        self.health_cache: tuple[float, dict] | None = None
         self.tasks: list[asyncio.Task] = []
         self.sse_clients = 0
         self.index_wake = asyncio.Event()

@@ -232,11 +232,11 @@ async def report_daily(request):
     and the missing-upload alarm, from the outbox itself (edge/store/stats.py)."""
     st = state(request)
     days = _int(request.query.get("days"), 30, 1, 400, "days")
-    cached = st._report_cache
+    cached = st.report_cache
     if cached and cached[1]["days_asked"] == days and time.monotonic() - cached[0] < REPORT_TTL_S:
         return json_response(request, cached[1])
     report = await asyncio.to_thread(_daily_report, st, days)
-    st._report_cache = (time.monotonic(), report)
+    st.report_cache = (time.monotonic(), report)
     return json_response(request, report)
 
 
@@ -301,11 +301,11 @@ def _platform_files(st) -> dict:
 
 async def health(request):
     st = state(request)
-    cached = getattr(st, "_health_cache", None)
+    cached = st.health_cache
     if not cached or time.monotonic() - cached[0] > HEALTH_TTL_S:
         from edge.web.health import board_health
         cached = (time.monotonic(), await asyncio.to_thread(board_health, st.state_dir))
-        st._health_cache = cached
+        st.health_cache = cached
     status = await st.live.current_status(max_age_s=5.0)
     lane = status.get("last") if "lane_down" in status else status
     lane = lane or {}

@@ -280,7 +280,8 @@ function renderWaiting(w, state) {
   if (w) {
     fill(node, el("b", { class: "r-manual tag", text: "等待人工处理" }), " ",
          w.plate ? "识别：" + w.plate + " " : "车牌未识别 ", w.reason ? "（" + w.reason + "）" : "",
-         w.since ? el("span", { class: "muted small", text: " 自 " + w.since }) : null);
+         w.since ? el("span", { class: "muted small", text: " 自 " + w.since }) : null,
+         w.for_s !== undefined && w.for_s !== null ? el("span", { class: "muted small", text: " 已等待 " + Math.round(w.for_s) + " 秒" }) : null);
   } else {
     node.textContent = state === "waiting_manual" ? "车辆等待人工登记。" : "当前无等待车辆。";
   }
