@@ -14,6 +14,7 @@ from edge.errors import EdgeError, ValidationError
 from edge.settings import load, render, section, setting
 from edge.lane.settings import LaneSettings
 from edge.lane.smoke_settings import SmokeSettings
+from edge.policy.settings import PolicySettings
 from edge.store.settings import OutboxSettings
 from edge.uplink.settings import UplinkSettings
 from edge.vision.settings import VisionSettings
@@ -128,6 +129,7 @@ class Config:
     outbox: OutboxSettings = setting(OutboxSettings, doc="Store and forward.")
     vision: VisionSettings = setting(VisionSettings, doc="Plate and smoke recognition.")
     smoke: SmokeSettings = setting(SmokeSettings, doc="Black-smoke camera (optional).")
+    policy: PolicySettings = setting(PolicySettings, doc="Gate decision: local rules (README \"Gate decision\").")
     enterprise: EnterpriseSettings | None = setting(None, doc="Enterprise details uploaded to the platform (Yunnan 6.3).")
     cameras: list[CameraSettings] = setting([], doc="Cameras (Yunnan 6.4).")
 
