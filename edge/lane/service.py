@@ -189,14 +189,11 @@ class LaneService:
     def passage(self, plate: str, color: str, photos: dict) -> dict:
         """A passage from a plate read: the vehicle's ledger entry (vehicleId, VIN: the spec
         requires them) and the lane's cargo defaults fill what the camera cannot see."""
-        from edge.domain.codes import plate_color_code
+        from edge.lane.facts import identify
         from edge.store.ledger import Ledger
         lane = self.config.lane
         with Ledger.open(self.state_dir) as ledger:
-            try:
-                vehicle = ledger.vehicle_by_plate(plate, plate_color_code(color))
-            except ValueError:
-                vehicle = ledger.vehicle_by_plate(plate)
+            vehicle, _ = identify(plate, color, ledger)     # plate first: a colour misread keeps the entry
         passage = {"plate": plate, "plate_color": color, "access_type": "0" if lane.direction == "in" else "1",
                    "pass_mode": "auto", "photos": photos, "cargo_type": lane.default_cargo_type,
                    "cargo_weight": lane.default_cargo_weight, "cargo_unit": lane.default_cargo_unit}
