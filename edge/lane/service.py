@@ -43,6 +43,9 @@ class LaneService:
         self.cameras: dict[str, object] = {}  # name -> CameraSource
         self.platform: dict = {}
         self.outbox = self.uploader = self.recorder = self.smoke = None
+        self.eventlog = None
+        self.gate = None                       # the gate (state machine + I/O), when it runs
+        self.alarms: list[dict] = []           # the newest alarms, for the status
         self.bus = EventBus()
 
     # ------------------------------------------------------------------ life
@@ -50,8 +53,16 @@ class LaneService:
         from edge.lane.recorder import Recorder
         from edge.store.outbox import Outbox
 
+        from edge.lane.control import LaneControl
+        from edge.lane.control_socket import ControlServer
+        from edge.lane.eventlog import EventLog
+
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.outbox = Outbox.from_config(self.config)
+        self.eventlog = EventLog.open(self.state_dir)
+        self.eventlog.on_append = self._publish_event
+        self.control = LaneControl(self)
+        control_server = await ControlServer(self.control, self.state_dir).start()
         # Recording never waits for the uploader: an unregistered or unreachable platform
         # only delays uploads (the uploader job retries opening its clients).
         self.recorder = Recorder.from_config(self.outbox, self.config, on_record=self._notify_uploader)
@@ -76,13 +87,43 @@ class LaneService:
             sup.add("demo-traffic", self._demo_job)
         log.info("lane %s %s running jobs: %s", self.config.site.gate_id, self.config.site.lane_name,
                  ", ".join(sup.names))
+        self.event("lane_start", jobs=sup.names)
         try:
             await sup.run(stop)
         finally:
+            await control_server.close()
             for cam in self.cameras.values():
                 cam.stop()
             self._write_status()
+            self.event("lane_stop")
+            self.eventlog.close()
             self.outbox.close()
+
+    # ------------------------------------------------------------------ events and alarms
+    def _publish_event(self, event: dict) -> None:
+        self.bus.publish(topic(self.config.site.gate_id, self.config.lane.direction, "event"), event)
+
+    def event(self, type_: str, **fields) -> dict | None:
+        """Append to the event log (durable); never raises: a full disk must not stop the gate."""
+        if self.eventlog is None:
+            return None
+        try:
+            return self.eventlog.append(type_, **fields)
+        except Exception as e:  # sqlite3.Error, OSError: the alarm is in the log line
+            log.error("ALARM event-log: cannot record %s event: %s", type_, e)
+            return None
+
+    def alarm(self, kind: str, message: str) -> None:
+        """Tell the guard: an `alarm` event, an ERROR line, the status's alarm list."""
+        log.error("ALARM %s: %s", kind, message)
+        entry = {"time": timeutil.fmt_datetime(timeutil.now()), "kind": kind, "message": message}
+        self.alarms = (self.alarms + [entry])[-20:]
+        self.event("alarm", kind=kind, message=message)
+
+    async def reload(self) -> None:
+        """Re-read what the decision uses (ledger, cache) on the next vehicle; config needs a restart."""
+        if self.gate is not None:
+            await self.gate.reload()
 
     # ------------------------------------------------------------------ jobs
     def _notify_uploader(self) -> None:
@@ -241,6 +282,9 @@ class LaneService:
             "cameras": {name: c.status() for name, c in self.cameras.items()},
             "platform": self.platform, "passages": self.passages,
             "smoke": self.smoke.status() if self.smoke else None,
+            "direction": self.config.lane.direction, "role": "solo", "alarms": self.alarms,
+            "outbox": {"pending": sum(pending.values()), "rejected": ob.count(state="rejected") if ob else 0},
+            **(self.gate.status() if self.gate is not None else {"state": "no gate"}),
         }
 
     def _write_status(self) -> None:
