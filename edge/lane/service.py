@@ -46,6 +46,7 @@ class LaneService:
         self.outbox = self.uploader = self.recorder = self.smoke = None
         self.eventlog = None
         self.gate = None                       # the gate (state machine + I/O), when it runs
+        self._rules = None                     # [policy], compiled once
         self.alarms: list[dict] = []           # the newest alarms, for the status
         self.bus = EventBus()
 
@@ -279,7 +280,9 @@ class LaneService:
             return gather(req["plate"], req["color"], ledger=self.ledger, cache=self.cache, config=self.config,
                           now=timeutil.now(), manual=bool(req.get("manual")))
         f = await asyncio.to_thread(facts)
-        return policy.decide(f, self.config.policy), f
+        if self._rules is None:
+            self._rules = policy.compile_rules(self.config.policy)
+        return policy.decide(f, self._rules), f
 
     def idle_lines(self) -> list[str]:
         """What the display shows with nobody at the gate: the lane and the control in force."""
@@ -288,7 +291,10 @@ class LaneService:
             strategies = self.cache.active_strategies(timeutil.now())
         except Exception:  # a damaged cache must not blank the display
             strategies = []
-        return [self.config.site.lane_name or "欢迎光临", policy.control_text(strategies)]
+        if self._rules is None:
+            self._rules = policy.compile_rules(self.config.policy)
+        now = timeutil.fmt_datetime(timeutil.now())
+        return [self.config.site.lane_name or "欢迎光临", "管控状态: " + policy.control_text(strategies, self._rules, now)]
 
     # ------------------------------------------------------------------ records
     def passage(self, plate: str, color: str, photos: dict, *, vehicle=None, manual: bool = False,
