@@ -150,7 +150,7 @@ class Gate:
         self.timing["relay_s"] = time.monotonic()
         self.timing["actuate_s"] = self.timing["relay_s"] - t
 
-    async def close(self) -> None:
+    async def close(self, opts: dict) -> None:
         if self.io is None:
             raise OSError("no barrier relay (GPIO could not be claimed at start)")
         await self.io.close_barrier()

@@ -13,6 +13,7 @@ from edge.store.ledger import Ledger
 from edge.store.platform_cache import PlatformCache
 
 ENT = "91530100MA6K5XYZ1P001V"
+NOW = "2026-12-01 10:00:00"
 
 
 def vehicle(seq, plate="云A12345", color="1", **changes):
@@ -134,8 +135,11 @@ def test_gather_with_empty_stores_and_a_datetime(config, tmp_path):
 
 def test_passage_keeps_a_registered_truck_read_with_the_wrong_colour(config, ledger):
     """Issue 14: a yellow truck read as yellow-green was looked up by plate+colour and recorded
-    without its vehicleId/VIN (kept rejected); the plate alone now finds it."""
+    without its vehicleId/VIN (kept rejected); the decision's facts find it by the plate alone
+    and the lane's passage carries that entry (with the mismatch note)."""
     service = LaneService(config, load_board("sim"))
-    p = service.passage("云A12345", "yellow_green", {})
-    assert p["vehicle"]["vehicleId"] == "%s00001" % ENT
-    assert "vehicle" not in service.passage("云Z99999", "yellow", {})
+    facts = gather("云A12345", "yellow_green", ledger=ledger, cache=None, config=config, now=NOW)
+    p = service.passage("云A12345", "yellow_green", {}, vehicle=facts["vehicle"], note=facts["ledger_note"])
+    assert p["vehicle"]["vehicleId"] == "%s00001" % ENT and "识别为" in p["note"]
+    facts = gather("云Z99999", "yellow", ledger=ledger, cache=None, config=config, now=NOW)
+    assert "vehicle" not in service.passage("云Z99999", "yellow", {}, vehicle=facts["vehicle"])
