@@ -518,6 +518,11 @@ def create_app(platform: Platform, base_path: str = BASE_PATH, paths: dict | Non
         platform.seed_exceed(int(obj.get("exceed", 0)))
         platform.seed_strategies(int(obj.get("strategies", 0)))
         platform.seed_alarms(int(obj.get("alarms", 0)))
+        # whole records too: a scenario puts one given plate on the list, one given alert in force
+        for rec in obj.get("exceed_records", ()):
+            platform.exceed.append((obj.get("date", "2025-08-01"), rec))
+        for rec in obj.get("strategy_records", ()):
+            platform.strategies.append((obj.get("date", "2025-08-01"), rec))
         return web.json_response(platform.state())
 
     async def record_ids(request):

@@ -297,7 +297,7 @@ class Gate:
         inputs = dict(snap["inputs"])
         if self.io is not None:
             st = self.io.state()
-            barrier.update(relay=st.get("relay"), fault=st.get("fault"), mode=st.get("mode"))
+            barrier.update(relay=st.get("relay"), fault=st.get("fault"), mode=st.get("mode"), moves=st.get("moves"))
             inputs.update({k: v for k, v in st["inputs"].items() if v is not None})
         w = snap["waiting"]
         return {"state": snap["state"], "barrier": barrier, "inputs": inputs, "trigger": snap["trigger"],
