@@ -287,6 +287,61 @@ class Gate:
             raise ControlError("no GPIO on this lane (it could not be claimed at start)")
         self.io.sim_drive(name, active)   # `edge sim button` presses, holds past the debounce, releases
 
+    async def register_vehicle(self, entry: dict, who: str) -> dict:
+        """A ledger entry made at the gate (the guard registers an unknown vehicle with its
+        随车清单 facts): stored like an import, then the vehicle waiting at the gate is decided
+        again and its records kept "awaiting registration" are checked and released."""
+        from edge.errors import ValidationError
+        from edge.lane.control import ControlError
+        from edge.store.ledger import prepare
+        svc = self.svc
+
+        def store():
+            entries = prepare("vehicles", [entry], svc.state_dir, svc.config.site.enterprise_id, svc.ledger)
+            svc.ledger.put_many("vehicles", entries)
+            return entries[0][0]
+        try:
+            fields = await asyncio.to_thread(store)
+        except ValidationError as e:
+            raise ControlError("vehicle entry: " + "; ".join(e.lines()).replace("row 1 ", "")) from None
+        plate = fields.get("licensePlate", "")
+        await asyncio.to_thread(svc.event, "register", plate=plate, who=who, vehicleId=fields.get("vehicleId"))
+        released = await asyncio.to_thread(svc.release_awaiting, plate)
+        answer = {"ok": True, "vehicleId": fields.get("vehicleId"), "plate": plate, "released": released}
+        v = self.machine.vehicle
+        if v is not None and v.get("plate") == plate and self.machine.state in ("refused", "waiting_manual"):
+            answer["recheck"] = await self.runner.request("recheck", who)
+        return answer
+
+    async def verify_exceed(self, row: dict, who: str) -> dict:
+        """6.14: the enterprise's verification of an exceed vehicle, pushed to the platform; once
+        accepted the gate stops refusing a vehicle verified 不超标."""
+        from edge.domain.validate import validate
+        from edge.lane.control import ControlError
+        from edge.uplink.yunnan.client import YunnanClient, YunnanError
+        problems = validate("exceed-verification", row)
+        if problems:
+            raise ControlError("exceed verification: " + "; ".join("%s: %s" % p for p in problems))
+        client = YunnanClient.from_config(self.config)
+        try:
+            await client.upload_exceed_verification(row)
+        except YunnanError as e:
+            raise ControlError("platform did not take the verification: %s" % e) from None
+        finally:
+            await client.close()
+        await asyncio.to_thread(self.svc.cache.put_verification, row)
+        await asyncio.to_thread(self.svc.event, "action", op="verify_exceed", who=who,
+                                plate=row.get("licensePlate"), recordId=row.get("recordId"))
+        return {"ok": True}
+
+    async def cargo(self, record_id: str, fields: dict, who: str) -> dict:
+        from edge.lane.control import ControlError
+        problems = await asyncio.to_thread(self.svc.set_cargo, record_id, fields)
+        if problems:
+            raise ControlError("; ".join(problems))
+        await asyncio.to_thread(self.svc.event, "cargo", who=who, recordId=record_id, **fields)
+        return {"ok": True, "recordId": record_id}
+
     async def reload(self) -> None:
         if self.reader is not None and hasattr(self.reader, "reload_ledger"):
             await asyncio.to_thread(self.reader.reload_ledger)

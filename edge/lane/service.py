@@ -323,6 +323,33 @@ class LaneService:
         log.info("recorded %s %s (%s)", rec["recordId"], rec["licensePlate"] or "(unread)", rec["accessTime"])
         return rec
 
+    def release_awaiting(self, plate: str) -> int:
+        """Records of `plate` kept as rejected (awaiting registration): looked up in the ledger again,
+        re-validated and sent when valid now (edge.store.repair, the same path as `edge outbox retry`)."""
+        from edge.store import repair
+        from edge.store.outbox import REJECTED
+        n = 0
+        for row in self.outbox.list(states=(REJECTED,), kind="access"):
+            rec = self.outbox.get(row["record_id"])
+            if rec and rec["record"].get("licensePlate") == plate:
+                ok, _problems = repair.retry(self.outbox, self.ledger, row["record_id"])
+                n += bool(ok)
+        if n:
+            self._notify_uploader()
+        return n
+
+    def set_cargo(self, record_id: str, fields: dict) -> list[str]:
+        """Cargo name and amount for a record not yet sent (HJ 1321 function 10), within 24 h."""
+        from edge.domain import validate
+        rec = self.outbox.get(record_id)
+        if rec is None or rec["kind"] != "access":
+            return ["recordId: no access record %s" % record_id]
+        if time.time() * 1000 - rec["created_ms"] > 24 * 3600 * 1000:
+            return ["recordId: %s is older than 24 h" % record_id]
+        problems = self.outbox.fix(record_id, fields, lambda body: validate.validate("access", body))
+        self._notify_uploader()
+        return ["%s: %s" % p if isinstance(p, tuple) else str(p) for p in problems]
+
     def _local_id(self, prefix: str, n) -> str:
         return "%s%s%s%05d" % (prefix, timeutil.stamp_ms(timeutil.now()), self.config.site.gate_id,
                                (n or 0) % 100000)
