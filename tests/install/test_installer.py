@@ -160,3 +160,13 @@ def test_bad_options_are_one_line(tmp_path):
     assert r.returncode == 2 and r.stderr.strip() == "install: --purge goes with --uninstall"
     r = subprocess.run(["bash", str(INSTALL), "--state-dir", "relative", "--dry-run"], capture_output=True, text=True)
     assert r.returncode == 2 and "absolute" in r.stderr
+
+
+def test_install_md_wiring_table_matches_the_profiles():
+    sys.path.insert(0, str(ROOT))
+    from tools.install import wiring
+    assert wiring.main(["--check"]) == 0
+    text = (ROOT / "INSTALL.md").read_text(encoding="utf-8")
+    for needle in ("edge provision --answers", "edge doctor", "edge relay test", "edge display", "edge say",
+                   "edge camera snapshot", "edge logs", "tools/install.sh --uninstall", "| `rpi4` "):
+        assert needle in text, needle
