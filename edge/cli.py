@@ -35,6 +35,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "hj212": ("hj212", "encode/decode HJ 212 packets"),
     "lpr": ("lpr", "read licence plates in images"),
     "smoke": ("smoke", "grade exhaust smoke (Ringelmann 0-5) in images or clips"),
+    "sim": ("sim", "drive the simulated board's inputs: loop, anti-smash, button"),
     "status": ("status", "what the running lane is doing now"),
     "lift": ("lift", "lift the barrier by hand (a manual passage)"),
     "plate": ("plate", "enter the plate of the vehicle waiting at the gate (manual entry)"),

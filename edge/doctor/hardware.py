@@ -8,84 +8,42 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 from pathlib import Path
 
 from edge.doctor import fail, ok, warn
 
-PULSE_S = 0.5
+def open_gate_io(board):
+    """The lane's own GateIO claims every wired pin (EdgeError naming key, pin and purpose)."""
+    from edge.io.gpio import GateIO
+    return GateIO.from_board(board)
 
 
-def pin_factory(board):
-    """gpiozero's factory for the board profile (mock on the sim board)."""
-    f = board.gpio.pin_factory
-    if f == "mock":
-        from gpiozero.pins.mock import MockFactory
-        return MockFactory()
-    if f == "lgpio":
-        from gpiozero.pins.lgpio import LGPIOFactory
-        return LGPIOFactory(chip=board.gpio.chip)
-    if f == "rpigpio":
-        from gpiozero.pins.rpigpio import RPiGPIOFactory
-        return RPiGPIOFactory()
-    from gpiozero.pins.native import NativeFactory
-    return NativeFactory()
+def claim_de(board) -> str | None:
+    """The RS-485 driver-enable line, claimed like the lane's serial driver does; the error or None."""
+    pin = board.serial.rs485_de_pin
+    if not pin:
+        return None
+    from gpiozero import OutputDevice
 
-
-def _pin(text: str):
-    return int(text) if text.isdigit() else text
-
-
-def lines(board) -> list[tuple[str, str, str]]:
-    """(role, pin, direction) of every line the lane claims."""
-    g = board.gpio
-    out = [("relay", g.relay_pin, "out"), ("loop", g.loop_pin, "in"), ("anti_smash", g.anti_smash_pin, "in")]
-    if board.serial.rs485_de_pin:
-        out.append(("rs485_de", board.serial.rs485_de_pin, "out"))
-    return out
-
-
-def claim_all(board, pulse_s: float = 0.0) -> list[tuple[str, str, str | None]]:
-    """Claim every line once (and pulse the relay when asked); (role, pin, error or None)."""
-    from gpiozero import InputDevice, OutputDevice
+    from edge.io import pins
     try:
-        factory = pin_factory(board)
+        dev = OutputDevice(int(pin) if pin.isdigit() else pin, initial_value=False, pin_factory=pins.factory(board))
     except Exception as e:
-        return [(role, pin, "no pin factory %s: %s" % (board.gpio.pin_factory, e)) for role, pin, _ in lines(board)]
-    out = []
-    try:
-        for role, pin, direction in lines(board):
-            dev = None
-            try:
-                if direction == "out":
-                    active_high = board.gpio.relay_active_high if role == "relay" else True
-                    dev = OutputDevice(_pin(pin), active_high=active_high, initial_value=False, pin_factory=factory)
-                    if role == "relay" and pulse_s:
-                        dev.on()
-                        time.sleep(pulse_s)
-                        dev.off()
-                else:
-                    dev = InputDevice(_pin(pin), pull_up=None, active_state=getattr(board.gpio, role + "_active_high"),
-                                      pin_factory=factory)
-                out.append((role, pin, None))
-            except Exception as e:
-                out.append((role, pin, "%s: %s" % (type(e).__name__, e)))
-            finally:
-                if dev is not None:
-                    dev.close()
-    finally:
-        try:
-            factory.close()
-        except Exception:
-            pass
-    return out
+        return "serial.rs485_de_pin = %s (RS-485 driver enable): %s" % (pin, str(e) or type(e).__name__)
+    dev.close()
+    return None
 
 
 def _where(board) -> str:
     return "mock pins" if board.simulated else "gpiochip%d" % board.gpio.chip
 
 
+FIX_CLAIM = ("free the line (another program holds it?) or fix the pin in the board profile; "
+             "the lane user needs group gpio (tools/install.sh sets it)")
+
+
 def check_gpio(env):
+    from edge.errors import EdgeError
     board = env.board
     if board is None:
         return None
@@ -95,36 +53,58 @@ def check_gpio(env):
         inputs = st.get("inputs") or {}
         found = "held by the lane: barrier %s, relay %s, inputs %s" % (
             b.get("state"), "on" if b.get("relay") else "off",
-            " ".join("%s=%s" % (k, "on" if v else "off") for k, v in sorted(inputs.items())))
+            " ".join("%s=%s" % (k, "on" if v else "off") for k, v in sorted(inputs.items()) if v is not None))
         if b.get("fault"):
             return fail("gpio", found + "; fault: %s" % b["fault"],
                         "check the relay wiring and its feedback contact (INSTALL.md, wiring)")
         return ok("gpio", found)
-    got = claim_all(board)
-    bad = [(r, p, e) for r, p, e in got if e]
-    if bad:
-        return fail("gpio", "; ".join("%s %s: %s" % b for b in bad),
-                    "free the line (another program holds it?) or fix the pin in the board profile; "
-                    "the lane user needs group gpio (tools/install.sh sets it)")
-    return ok("gpio", "%s claimable on %s" % (", ".join("%s %s" % (r, p) for r, p, _ in got), _where(board)))
+    try:
+        io = open_gate_io(board)
+    except EdgeError as e:
+        return fail("gpio", str(e), FIX_CLAIM)
+    try:
+        state = io.state()
+    finally:
+        io.close()
+    de = claim_de(board)
+    if de:
+        return fail("gpio", de, FIX_CLAIM)
+    wired = ", ".join("%s %s" % (k.replace("_pin", ""), v) for k, v in board.gpio.pins().items())
+    if board.serial.rs485_de_pin:
+        wired += ", rs485_de %s" % board.serial.rs485_de_pin
+    return ok("gpio", "%s claimable on %s (%s mode)" % (wired, _where(board), state.get("mode")))
 
 
 def check_relay_pulse(env):
+    import asyncio
+
+    from edge.errors import EdgeError
     if not env.actuate or env.board is None:
         return None
     if env.lane_running and (env.status or {}).get("barrier") is not None:
-        from edge.errors import EdgeError
         from edge.lane.control_client import call
         try:
             r = call(env.config.state_dir, "relay_test", {}, timeout=30)
         except EdgeError as e:
             return fail("relay", "relay test through the lane failed: %s" % e, "read `edge logs` for the relay error")
-        return ok("relay", "pulsed through the lane: %s — did the barrier lift?" % (r or {}))
-    got = [g for g in claim_all(env.board, pulse_s=PULSE_S) if g[0] == "relay"]
-    if got and got[0][2] is None:
-        return ok("relay", "%s pulsed %.1f s on %s — did the barrier lift?" % (got[0][1], PULSE_S, _where(env.board)))
-    return fail("relay", "cannot pulse %s: %s" % (env.board.gpio.relay_pin, got[0][2] if got else "no relay"),
-                "check the relay pin in the board profile and the lane user's group gpio")
+        result, how = r or {}, "through the lane"
+    else:
+        async def pulse():
+            io = open_gate_io(env.board)
+            try:
+                return await io.relay_test()
+            finally:
+                io.close()
+        try:
+            result, how = asyncio.run(pulse()), "on %s" % _where(env.board)
+        except EdgeError as e:
+            return fail("relay", str(e), FIX_CLAIM)
+    if result.get("relay") == "fault":
+        return fail("relay", "opened %s: %s" % (how, result.get("fault")),
+                    "check the open relay's contact to the barrier controller and the limit switch wiring")
+    fb = result.get("feedback")
+    return ok("relay", "open command sent %s (%s mode)%s — did the barrier lift?" % (
+        how, result.get("mode"), "" if fb is None else ", feedback %s" % ("open" if fb else "none")))
 
 
 def holders(device: str, sysroot: str = "/", exclude=(os.getpid(),)) -> list[tuple[int, str]]:

@@ -32,21 +32,29 @@ def _pin(board, pin: str) -> str:
     return pin
 
 
-def _level(active_high: bool) -> str:
-    return "active high" if active_high else "active low"
+COLUMNS = (("relay_pin", "open relay (抬杆)"), ("close_relay_pin", "close relay (落杆)"), ("loop_pin", "loop (地感)"),
+           ("anti_smash_pin", "anti-smash (防砸)"), ("button_pin", "button (手动抬杆)"),
+           ("feedback_pin", "feedback (到位)"))
+
+
+def _cell(board, key: str) -> str:
+    pin = getattr(board.gpio, key)
+    if not pin:
+        return "—"
+    level = "high" if getattr(board.gpio, key.replace("_pin", "_active_high")) else "low"
+    return "%s, active %s" % (_pin(board, pin), level)
 
 
 def table() -> str:
     from edge.io.board import available, load_board
-    rows = ["| board | relay (抬杆) | loop (地感) | anti-smash (防砸) | RS-485 port | DE pin | baud | state on |",
-            "|---|---|---|---|---|---|---|---|"]
+    head = ["board"] + [title for _, title in COLUMNS] + ["RS-485 port", "DE pin", "baud", "state on"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in available():
         b = load_board(name)
-        g, s = b.gpio, b.serial
-        rows.append("| `%s` %s | %s, %s | %s, %s | %s, %s | `%s` | %s | %d | %s |" % (
-            name, b.name, _pin(b, g.relay_pin), _level(g.relay_active_high), _pin(b, g.loop_pin),
-            _level(g.loop_active_high), _pin(b, g.anti_smash_pin), _level(g.anti_smash_active_high),
-            s.rs485_device, _pin(b, s.rs485_de_pin), s.rs485_baud, b.storage.medium))
+        cells = ["`%s` %s" % (name, b.name)] + [_cell(b, key) for key, _ in COLUMNS]
+        cells += ["`%s`" % b.serial.rs485_device, _pin(b, b.serial.rs485_de_pin), str(b.serial.rs485_baud),
+                  b.storage.medium]
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
