@@ -49,6 +49,7 @@ class LaneService:
         self._rules = None                     # [policy], compiled once
         self.alarms: list[dict] = []           # the newest alarms, for the status
         self.bus = EventBus()
+        self.watchdog = None
 
     # ------------------------------------------------------------------ life
     async def run(self, stop: asyncio.Event) -> None:
@@ -76,6 +77,9 @@ class LaneService:
         sup.add("uploader", self._uploader_job)
         sup.add("housekeeping", self._housekeeping_job)
         sup.add("status", self._status_job)
+        from edge.lane.watchdog import Watchdog  # systemd READY/WATCHDOG (edge/lane/watchdog.py)
+        self.watchdog = Watchdog(self)
+        sup.add("watchdog", self.watchdog.run)
         lane = self.config.lane
         if lane.site_duties and "yunnan" in self.config.uplink.destinations:
             sup.add("platform", self._platform_job)
@@ -416,6 +420,7 @@ class LaneService:
             "platform": self.platform, "passages": self.passages,
             "smoke": self.smoke.status() if self.smoke else None,
             "direction": self.config.lane.direction, "role": "solo", "alarms": self.alarms,
+            "watchdog": self.watchdog.state if self.watchdog else None,
             "outbox": {"pending": sum(pending.values()), "rejected": ob.count(state="rejected") if ob else 0},
             **(self.gate.status() if self.gate is not None else {"state": "no gate"}),
         }
