@@ -285,44 +285,11 @@ def background(rng, kind, photos=None, size=SIZE):
 
 # ---------------------------------------------------------------- plume
 def plume_density(rng, size=SIZE, t=0.0, shape=None):
-    """Density field of a turbulent plume and its body mask (where the envelope is >= 35 % of peak).
-
-    A curved centreline from the outlet (on a crop edge), widening and diluting downstream,
-    domain-warped and modulated by fractal noise; `t` advects the noise for clip frames.
-    `shape` (a dict) fixes the geometry across frames of a clip.
-    """
-    if shape is None:
-        side = rng.choice(["left", "bottom", "right", "inside"], p=[0.35, 0.3, 0.2, 0.15])
-        o = {"left": (rng.uniform(-0.1, 0.05), rng.uniform(0.4, 0.95)),
-             "right": (rng.uniform(0.95, 1.1), rng.uniform(0.4, 0.95)),
-             "bottom": (rng.uniform(0.2, 0.8), rng.uniform(0.95, 1.1)),
-             "inside": (rng.uniform(0.2, 0.8), rng.uniform(0.55, 0.9))}[side]
-        ang = {"left": rng.uniform(-0.6, 0.3), "right": np.pi + rng.uniform(-0.3, 0.6),
-               "bottom": -np.pi / 2 + rng.uniform(-0.7, 0.7), "inside": rng.uniform(-np.pi, 0)}[side]
-        shape = {"o": np.array(o, np.float32), "dir": np.array([np.cos(ang), np.sin(ang)], np.float32),
-                 "rise": rng.uniform(0.0, 0.6), "w0": rng.uniform(0.04, 0.12), "spread": rng.uniform(0.15, 0.5),
-                 "warp": rng.uniform(0.02, 0.08), "puff": rng.uniform(0.3, 0.8), "seed": int(rng.integers(1 << 30))}
-    nrng = np.random.default_rng(shape["seed"])
-    x, y = _grid(size)
-    # warp fields: two fbm grids, bigger than the crop, advected with t
-    big = size * 2
-    wx, wy, puff = (fbm(nrng, big, big, base=4, octaves=3) for _ in range(3))
-    sh = int(t * size * 0.25) % size
-    crop = lambda a: a[sh:sh + size, sh // 2:sh // 2 + size]
-    xw = x + shape["warp"] * crop(wx)
-    yw = y + shape["warp"] * crop(wy)
-    s = np.linspace(0, 1.6, 48, dtype=np.float32)
-    up = np.array([0.0, -1.0], np.float32)
-    cl = shape["o"][None, :] + s[:, None] * shape["dir"][None, :] + shape["rise"] * (s ** 2)[:, None] * up[None, :]
-    d2 = (xw[None] - cl[:, 0, None, None]) ** 2 + (yw[None] - cl[:, 1, None, None]) ** 2
-    i = np.argmin(d2, axis=0)
-    dist = np.sqrt(np.take_along_axis(d2, i[None], 0)[0])
-    sv = s[i]
-    width = shape["w0"] + shape["spread"] * sv
-    env = np.exp(-(dist / width) ** 2) * (shape["w0"] / width) ** 0.7  # dilution downstream
-    mask = env >= 0.35 * env.max()
-    dens = env * np.clip(1 + shape["puff"] * crop(puff), 0.05, None)
-    return dens.astype(np.float32), mask, shape
+    """(density, body mask, shape) of the turbulent jet (plumes.py's "fbm" model); the body is
+    where the density is at least 35 % of its peak."""
+    from tools.smoke import plumes  # plumes builds on this module
+    dens, shape = plumes.density("fbm", rng, size, t, shape)
+    return dens, dens >= 0.35 * dens.max(), shape
 
 
 BODY_FRACTION = 0.35
