@@ -90,7 +90,7 @@ async def loop_follows_the_truck(service, stop):
         gate = service.gate
         if gate is None or gate.io is None:
             continue
-        recent = bool(gate.frames) and time.monotonic() - gate.frames[-1][0] < 0.8
+        recent = gate.last_read_t is not None and time.monotonic() - gate.last_read_t < 0.8
         if recent != on:
             on = recent
             gate.sim_drive("loop", on)
