@@ -186,6 +186,12 @@ async def test_plume_after_a_truck_is_stored_shown_and_announced(tmp_path, desti
     # status.json: the event, the last grade, the reference
     st = json.loads((tmp_path / "state" / "status.json").read_text(encoding="utf-8"))
     assert "smoke" in st["jobs"]
+    # and in the lane's event log, beside the decisions (edge events --type smoke)
+    from edge.lane.eventlog import EventLog
+    with EventLog.open(tmp_path / "state") as log_:
+        logged = log_.query(types=["smoke"])
+    assert [e["recordId"] for e in logged] == [e["recordId"] for e in events]
+    assert logged[-1]["level"] == rec["smokeLevel"] and logged[-1]["mode"] in ("reference", "crop")
     sm = st["smoke"]
     assert sm["camera"] == CAMERA and sm["camera_status"]["frames"] > 0
     assert sm["events"][-1]["recordId"] == rec["recordId"] and sm["events"][-1]["smokeLevel"] == rec["smokeLevel"]
