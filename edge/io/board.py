@@ -110,6 +110,8 @@ class InferenceSettings:
 class BoardProfile:
     name: str = setting(doc="Human name of the board.")
     arch: Literal["aarch64", "x86_64"] = setting(doc="CPU architecture.")
+    dt_model: list[str] = setting([], doc="Device-tree model strings of this board (regular expressions, whole match),\n"
+                                          "for auto-detection by `edge provision` and `edge doctor`.")
     gpio: GpioSettings = setting(doc="Pins.")
     serial: SerialSettings = setting(doc="Serial ports.")
     storage: StorageSettings = setting(doc="Storage.")
@@ -168,3 +170,32 @@ def load_board(name: str) -> BoardProfile:
     prof = load(BoardProfile, data, "board profile %s" % path)
     prof.key = path.stem
     return prof
+
+
+DT_MODEL_FILES = ("proc/device-tree/model", "sys/firmware/devicetree/base/model")
+
+
+def read_dt_model(root: str | os.PathLike = "/") -> str | None:
+    """The board's device-tree model string ("Raspberry Pi 4 Model B Rev 1.4"), None without one (x86)."""
+    for rel in DT_MODEL_FILES:
+        try:
+            return (Path(root) / rel).read_bytes().rstrip(b"\0\n").decode("utf-8", "replace").strip() or None
+        except OSError:
+            continue
+    return None
+
+
+def detect(model: str | None) -> list[str]:
+    """Profiles whose dt_model matches `model` (the sim profile matches a machine without one)."""
+    import re
+    out = []
+    for name in available():
+        try:
+            prof = load_board(name)
+        except (EdgeError, ValidationError):
+            continue
+        if model is None and prof.simulated:
+            out.append(name)
+        elif model is not None and any(re.fullmatch(p, model) for p in prof.dt_model):
+            out.append(name)
+    return out

@@ -15,6 +15,7 @@ cut in the very callback that sees the anti-smash edge, before any debounce.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 
@@ -66,6 +67,7 @@ class GateIO:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.fault: str | None = None
         self.counts = {"open": 0, "close": 0, "close_refused": 0, "close_cut": 0}
+        self.moves: collections.deque = collections.deque(maxlen=50)
         # sim board: a barrier that answers its relays on the feedback input; set False to
         # simulate a stuck barrier (the lane must then report a relay fault)
         self.sim_barrier = board.simulated if simulate_barrier is None else simulate_barrier
@@ -179,6 +181,9 @@ class GateIO:
         if not took:
             self.fault = "%s on %s did not take the %s level" % (PURPOSE[key], self._pin_of[which], "on" if on else "off")
             raise EdgeError(self.fault)
+        # what the relays did and what the inputs said at that moment (status, acceptance checks)
+        self.moves.append({"t": round(time.time(), 3), "relay": which, "on": on,
+                           "anti_smash": self._raw("anti_smash"), "loop": self._raw("loop")})
 
     def _cut_close(self, why: str) -> None:
         dev = self._out.get("close")
@@ -310,7 +315,7 @@ class GateIO:
         out = {name: (None if dev.closed else bool(dev.is_active)) for name, dev in self._out.items()}
         return {"mode": self.mode, "relay": bool(out.get("open")), "close_relay": out.get("close"),
                 "inputs": {name: (bool(self._stable[name]) if name in self._in else None) for name in INPUTS},
-                "fault": self.fault, "counts": dict(self.counts)}
+                "fault": self.fault, "counts": dict(self.counts), "moves": list(self.moves)[-20:]}
 
     def close(self) -> None:
         for task in self._pulses.values():
