@@ -93,11 +93,14 @@ class LiveFeed:
 
     async def _poll_status(self) -> None:
         self.polls["status"] += 1
+        from edge.web.lane_link import LaneDown
         try:
             status = await self.control.call("status", {}, "web")
             self.status, self.status_error = status, None
-        except EdgeError as e:
+        except LaneDown as e:
             self.status_error = str(e)
+        except EdgeError as e:  # the lane answered, with an error: it runs; keep what we had
+            log.warning("web: the lane's status failed: %s", e)
         self.status_at = self.clock()
         self._publish_status()
 

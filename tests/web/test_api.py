@@ -362,3 +362,19 @@ def test_page_fetches_nothing_from_outside_the_board():
         assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text), f.name
         assert "cdn" not in text.lower(), f.name
         assert " style=\"" not in text, f.name        # CSP: no inline styles
+
+
+async def test_a_status_the_lane_fails_to_build_does_not_say_the_lane_is_down(aiohttp_client, lane):
+    client, control = await _client(aiohttp_client, lane)
+    await _login(client)
+    assert (await (await client.get("/api/status")).json())["gate"] == "A01"
+    control.refuse["status"] = "internal error in status: concurrent poll() invocation"
+    st = state_of(client)
+    st.live.status_at = -1e9
+    got = await (await client.get("/api/status")).json()
+    assert "lane_down" not in got and got["gate"] == "A01"
+
+
+def state_of(client):
+    from edge.web.app import STATE
+    return client.server.app[STATE]
