@@ -150,6 +150,7 @@ class Page:
 
     async def screenshot(self, path: Path, full_page: bool = True) -> Path:
         params = {"format": "png"}
+        await self.evaluate("window.scrollTo(0, 0)")  # a sticky header stays where it belongs
         if full_page:
             params["captureBeyondViewport"] = True
         r = await self.send("Page.captureScreenshot", params, timeout=60)

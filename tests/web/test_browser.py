@@ -11,6 +11,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -40,12 +41,21 @@ class SimLane:
         self.lane_state = self.state / "lane"
         self.proc = None
         self.url = None
+        self.lines: list[str] = []
+        self.scenario_done = threading.Event()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            if "the lane keeps running" in line:   # sim_lane drove its five vehicles
+                self.scenario_done.set()
 
     def start(self):
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "tools" / "sim_lane.py"), "--seconds", "600",
                                       "--state", str(self.state), "--rtsp-port", str(free_port()),
                                       "--platform-port", str(free_port()), "--web-port", "0"],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
         address = self.lane_state / "web" / "address"
         end = time.time() + 240
         while time.time() < end:
@@ -53,7 +63,7 @@ class SimLane:
                 self.url = address.read_text().strip()
                 return self
             if self.proc.poll() is not None:
-                raise RuntimeError("sim lane exited: %s" % self.proc.stdout.read()[-3000:])
+                raise RuntimeError("sim lane exited: %s" % "".join(self.lines)[-3000:])
             time.sleep(0.3)
         raise RuntimeError("the status page did not come up within 240 s")
 
@@ -69,6 +79,20 @@ class SimLane:
     def edge(self, *args):
         return subprocess.run([sys.executable, "-m", "edge", "--config", str(self.config), *args],
                               capture_output=True, text=True, timeout=60)
+
+    def status(self):
+        r = self.edge("status", "--json")
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def wait_state(self, states, timeout=60):
+        end = time.time() + timeout
+        while True:
+            st = self.status()
+            if st.get("state") in states:
+                return st
+            assert time.time() < end, "the lane stayed %s, not %s" % (st.get("state"), states)
+            time.sleep(0.3)
 
     def events(self, types=None):
         args = ["events", "--json"]
@@ -169,15 +193,27 @@ def test_every_page_renders_and_is_kept_as_a_screenshot(lane, tmp_path):
 
 
 def test_manual_lift_and_plate_entry_appear_in_the_page_and_in_edge_events(lane, tmp_path):
+    assert lane.scenario_done.wait(300), "sim_lane did not finish its vehicles: %s" % "".join(lane.lines)[-2000:]
+    lane.wait_state(("idle",))
+
     async def go():
         async with Browser.launch(tmp_path) as b:
             page = await _logged_in(b, lane)
             await page.fill("#lift-reason", "送货车辆，浏览器测试")
             await page.click("#lift-submit")
             await page.wait_for("document.getElementById('act-result').textContent.includes('已人工抬杆')", timeout=60,
-                                what="the lift's answer (%s)" % await page.text("#act-result"))
+                                what="the lift's answer")
             await page.wait_for("[...document.querySelectorAll('#events li')].some(li => li.dataset.type === 'manual_lift'"
                                 " && li.textContent.includes('浏览器测试'))", timeout=60, what="the lift on the page")
+            # the lifted-for vehicle passes; then one whose plate the camera cannot read waits for the guard
+            for active in ("on", "off"):
+                assert lane.edge("sim", "loop", active).returncode == 0
+                await asyncio.sleep(1.0)
+            await asyncio.to_thread(lane.wait_state, ("idle",))
+            assert lane.edge("sim", "loop", "on").returncode == 0
+            await asyncio.to_thread(lane.wait_state, ("waiting_manual",))
+            await page.wait_for("document.getElementById('waiting').textContent.includes('等待人工')", timeout=30,
+                                what="the waiting vehicle on the page")
             await page.fill("#plate-input", "云A7B3C9")
             await page.click("#plate-submit")
             await page.wait_for("document.getElementById('act-result').textContent.includes('已录入')", timeout=60,
@@ -186,7 +222,10 @@ def test_manual_lift_and_plate_entry_appear_in_the_page_and_in_edge_events(lane,
                                 " && li.textContent.includes('云A7B3C9'))", timeout=60, what="the plate entry on the page")
             await page.screenshot(ARTEFACTS / "lane-after-actions.png")
             assert page.errors == []
-    run(go())
+    try:
+        run(go())
+    finally:
+        lane.edge("sim", "loop", "off")
     lifts = [e for e in lane.events("manual_lift") if e.get("reason") == "送货车辆，浏览器测试"]
     assert lifts and "web:guard@127.0.0.1" in lifts[-1]["who"]
     entries = [e for e in lane.events("manual_entry") if e.get("plate") == "云A7B3C9"]

@@ -20,6 +20,8 @@ const RESULT_WORDS = { allowed: "放行", refused: "禁行", manual: "人工放�
 const RESULT_ICON = { allowed: "i-ok", refused: "i-no", manual: "i-hand" };
 const DELIVERY_WORDS = { delivered: "已上传", pending: "待上传", rejected: "被拒收", local: "仅本地" };
 const LEVEL_WORDS = { 1: "黄色预警", 2: "橙色预警", 3: "红色预警" };
+const ALARM_WORDS = { refused: "禁行", camera: "摄像机", relay: "继电器", loop: "地感", tailgate: "跟车", decision: "判定",
+  lane: "车道", clip: "视频", gpio: "GPIO", disk: "存储", "missing-upload": "漏传", "event-log": "事件日志", smoke: "黑烟" };
 const FIELD_LABELS = { recordId: "记录编号", licensePlate: "车牌号码", plateColor: "号牌颜色", accessType: "进出厂类型",
   accessTime: "时间", eventTime: "时间", vin: "车辆识别代号", vehicleId: "车辆编号", cargoType: "货物名称",
   cargoWeight: "运输量", cargoUnit: "计量单位", passMode: "抬杆方式", smokeLevel: "林格曼黑度",
@@ -210,8 +212,8 @@ async function loadLane() {
 }
 function decisionClass(d) {
   if (!d) return "";
-  if (d.manual) return "r-manual";
-  return d.allowed ? "r-allowed" : "r-refused";
+  if (!d.allowed) return "r-refused";
+  return d.manual ? "r-manual" : "r-allowed";
 }
 function renderStatus(st) {
   S.status = st;
@@ -221,8 +223,8 @@ function renderStatus(st) {
   const badge = $("decision-badge");
   badge.className = "badge " + decisionClass(d);
   if (d) {
-    const word = d.manual ? "人工放行" : d.allowed ? "放行" : "禁行";
-    fill(badge, icon(d.manual ? "i-hand" : d.allowed ? "i-ok" : "i-no", "big"), el("span", { text: word }));
+    const word = !d.allowed ? (d.manual ? "禁行（人工录入）" : "禁行") : d.manual ? "放行（人工录入）" : "放行";
+    fill(badge, icon(!d.allowed ? "i-no" : d.manual ? "i-hand" : "i-ok", "big"), el("span", { text: word }));
     $("decision-plate").textContent = d.plate || "未识别";
     $("decision-reason").textContent = d.reason || "";
     $("decision-time").textContent = d.time || "";
@@ -290,7 +292,7 @@ function renderAlarms(alarms) {
   const list = $("alarms");
   if (!alarms.length) { fill(list, el("li", { class: "muted", text: "无报警" })); return; }
   fill(list, alarms.slice().reverse().map((a) => el("li", {}, icon("i-alarm"), el("time", { text: a.time || "" }),
-    el("b", { class: "tag r-alarm", text: a.kind || "报警" }), a.message || "")));
+    el("b", { class: "tag r-alarm", text: ALARM_WORDS[a.kind] || a.kind || "报警" }), a.message || "")));
 }
 function renderSite(site) {
   show($("site-card"), !!site);
