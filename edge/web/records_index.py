@@ -31,7 +31,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 RESULTS = ("allowed", "refused", "manual")
 DELIVERY = ("delivered", "pending", "rejected", "local")
 # which part of the page a kind belongs to
@@ -83,7 +83,7 @@ def facts(kind: str, body: dict) -> dict:
     vehicle = body.get("vehicle") if isinstance(body.get("vehicle"), dict) else {}
     if kind == "refusal" or body.get("allowed") is False or body.get("decision") == "refused":
         result = "refused"
-    elif str(body.get("passMode", "")).lower() == "manual" or body.get("manual") is True:
+    elif str(body.get("passMode", "")).lower() == "manual" or body.get("manual") is True or kind == "clip":
         result = "manual"
     else:
         result = "allowed"
@@ -97,10 +97,13 @@ def facts(kind: str, body: dict) -> dict:
         smoke = int(smoke) if smoke not in (None, "") else None
     except (TypeError, ValueError):
         smoke = None
-    at = body.get("accessTime") or body.get("eventTime") or body.get("time") or ""
-    of = body.get("of_record") or body.get("passageRecordId") or body.get("forRecordId")
+    at = body.get("accessTime") or body.get("eventTime") or body.get("time") or body.get("from") or ""
+    of = body.get("of") or body.get("passageRecordId")  # a clip: the passage it belongs to
+    section = SECTION.get(kind, "other")
+    if kind == "clip" and not of:
+        section = "records"   # a manual lift's own clip (HJ 1321: kept apart): listed with the passages
     return {
-        "section": SECTION.get(kind, "other"),
+        "section": section,
         "at": str(at)[:19],
         "plate": norm_plate(body.get("licensePlate") or body.get("plate")),
         "color": str(body.get("plateColor") or body.get("plate_color") or ""),
@@ -370,10 +373,18 @@ class RecordsIndex:
         return rows
 
     def _add_delivery(self, rows) -> None:
-        """Each row's current delivery state per destination, and one summary word."""
+        """Each row's current delivery state per destination, and one summary word; a passage
+        without a clip of its own gets the clip record kept for it."""
         if not rows:
             return
         ids = [r["record_id"] for r in rows]
+        need = [r["record_id"] for r in rows if not r["clip"]]
+        if need:
+            clips = dict(self.db.execute("SELECT of_record, clip FROM rec WHERE of_record IN (%s) AND clip IS NOT NULL"
+                                         % ",".join("?" * len(need)), need).fetchall())
+            for r in rows:
+                if not r["clip"] and r["record_id"] in clips:
+                    r["clip"] = clips[r["record_id"]]
         states: dict[str, dict] = {}
         for d in self.db.execute("SELECT record_id, destination, state, reason FROM ob.deliveries "
                                  "WHERE record_id IN (%s)" % ",".join("?" * len(ids)), ids):

@@ -37,6 +37,12 @@ def test_facts_of_each_kind():
                         "smokeImg": "20261101/" + "a" * 64 + ".jpg", "smokeClip": "20261101/" + "b" * 64 + ".avi"})
     assert s["section"] == "smoke" and s["smoke"] == 3 and s["at"] == "2026-11-01 08:00:00"
     assert s["photo"].endswith(".jpg") and s["clip"].endswith(".avi")
+    clip = "20261101/" + "c" * 64 + ".mp4"
+    c = facts("clip", {"recordId": "CLP1", "of": "R1", "clip": clip, "from": "2026-11-01 08:00:00"})
+    assert c["section"] == "clip" and c["of_record"] == "R1" and c["clip"] == clip
+    lift = facts("clip", {"recordId": "CLP2", "of": None, "clip": clip, "manual": True, "reason": "送货",
+                          "from": "2026-11-01 08:00:00"})
+    assert lift["section"] == "records" and lift["result"] == "manual" and lift["reason"] == "送货"
 
 
 def test_sync_follows_new_records_and_queries_newest_first(box, index):
@@ -157,3 +163,15 @@ def test_batches_catch_up_a_backlog(box, index):
     index.BATCH = 10
     assert index.sync() == 10 and index.backlog == 15
     assert index.sync_all() == 15 and index.backlog == 0
+
+
+def test_a_passage_finds_its_clip_record(box, index):
+    fill(box, [access(1)])
+    box.put({"recordId": "CLP1", "of": access(1)["recordId"], "from": "2026-11-01 08:00:00"},
+            {"clip": (b"\x00\x00\x00\x18ftypmp42-fake", "mp4")}, kind="clip")
+    index.sync()
+    ref = index.clip_of(access(1)["recordId"])
+    assert ref and ref.endswith(".mp4")
+    got = index.query({})
+    assert got["total"] == 1                  # the clip record is not a passage of its own
+    assert got["rows"][0]["clip"] == ref

@@ -430,6 +430,8 @@ function clipPlayer(url) {
   const v = el("video", { controls: true, preload: "metadata", playsinline: true });
   const h264 = v.canPlayType('video/mp4; codecs="avc1.42E01E"');
   v.src = url.toLowerCase().endsWith(".mp4") && !h264 ? url + "?as=webm" : url;
+  // a stream this browser cannot decode (an H.265 camera, say): the board's WebM copy
+  v.addEventListener("error", () => { if (!v.src.includes("as=webm")) v.src = url + "?as=webm"; });
   return v;
 }
 $("cargo-form").addEventListener("submit", async (ev) => {
