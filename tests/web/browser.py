@@ -49,6 +49,7 @@ class Page:
         self._events: dict[str, list] = {}
         self.errors: list[str] = []       # console.error, uncaught exceptions, failed loads
         self.console: list[str] = []      # every console message
+        self.failure_dir = None           # where a timed-out wait leaves a screenshot
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self):
@@ -127,7 +128,16 @@ class Page:
             if v:
                 return v
             if loop.time() > end:
-                raise AssertionError("timed out waiting for %s; page errors: %s" % (what or condition, self.errors))
+                shot = ""
+                if self.failure_dir is not None:  # what the page showed, for the CI log reader
+                    try:
+                        shot = " (screenshot %s)" % await self.screenshot(
+                            Path(self.failure_dir) / ("failed-%d.png" % int(loop.time() * 1000)), full_page=False)
+                    except Exception:
+                        pass
+                banner = await self.evaluate("(document.getElementById('banner') || {}).textContent || ''")
+                raise AssertionError("timed out waiting for %s; page errors: %s; banner: %r%s"
+                                     % (what or condition, self.errors, banner, shot))
             await asyncio.sleep(0.1)
 
     async def text(self, selector: str) -> str:

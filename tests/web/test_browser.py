@@ -113,7 +113,7 @@ def lane(tmp_path_factory):
 
 
 def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 300))
+    return asyncio.run(asyncio.wait_for(coro, 600))
 
 
 async def _login(page, password=SIM_WEB_PASSWORD):
@@ -123,6 +123,7 @@ async def _login(page, password=SIM_WEB_PASSWORD):
 
 async def _logged_in(browser, lane):
     page = await browser.new_page()
+    page.failure_dir = ARTEFACTS
     await page.goto(lane.url)
     await page.wait_for(LOGIN_VISIBLE, what="the login page")
     await _login(page)
@@ -176,19 +177,23 @@ def test_every_page_renders_and_is_kept_as_a_screenshot(lane, tmp_path):
             }
             for name, cond in checks.items():
                 await page.evaluate("location.hash = '#%s'" % name)
-                await page.wait_for(cond, timeout=60, what="the %s page" % name)
+                await page.wait_for(cond, timeout=120, what="the %s page" % name)
                 await page.screenshot(ARTEFACTS / ("%s.png" % name))
             # the query: filter by a plate of the first card, then the record's detail
             await page.evaluate("location.hash = '#records'")
-            await page.wait_for("document.querySelector('#rec-list .rec') !== null")
-            plate = await page.text("#rec-list .rec .plate")
+            await page.wait_for("[...document.querySelectorAll('#rec-list .rec .plate')].some(p => p.textContent.length > 5)",
+                                timeout=120, what="a record with a read plate")
+            plate = await page.evaluate("[...document.querySelectorAll('#rec-list .rec .plate')].map(p => p.textContent)"
+                                        ".find(t => t.length > 5)")
             await page.fill("#query input[name=plate]", plate[-4:])
             await page.evaluate("document.querySelector('#query').requestSubmit()")
-            await page.wait_for("[...document.querySelectorAll('#rec-list .rec .plate')].every(p => p.textContent.includes(%s))"
-                                % json.dumps(plate[-4:]))
+            await page.wait_for("document.querySelectorAll('#rec-list .rec').length > 0 && "
+                                "[...document.querySelectorAll('#rec-list .rec .plate')].every(p => p.textContent.includes(%s))"
+                                % json.dumps(plate[-4:]), timeout=120, what="the plate query's answer")
             await page.click("#rec-list .rec")
             await page.wait_for("document.getElementById('detail').open && "
-                                "document.querySelector('#detail-body img') && document.querySelector('#detail-body img').naturalWidth > 0")
+                                "document.querySelector('#detail-body img') && document.querySelector('#detail-body img').naturalWidth > 0",
+                                timeout=120, what="the record's detail with its photos")
             await page.screenshot(ARTEFACTS / "record-detail.png", full_page=False)
             assert page.errors == []
     run(go())
