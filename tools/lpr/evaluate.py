@@ -128,12 +128,14 @@ def main(argv=None):
                          det_variant=a.det_variant, rec_variant=a.rec_variant)
     data = Path(a.data)
     ct_s, ct_c = Tally(), Tally()
-    s = eval_scenes(reader.read, data, a.show_errors, ct_s)
-    c = eval_crops(reader.read_crop, data, a.show_errors, ct_c)
-    print(s.table("scenes full-plate exact (%s)" % (a.rec_variant or a.variant)))
-    print(c.table("crops exact"))
-    print(ct_s.table("scene colour correct"))
-    print(ct_c.table("crop colour correct"))
+    if (data / "scenes" / "labels.tsv").exists():     # a crops-only set has no scenes/
+        s = eval_scenes(reader.read, data, a.show_errors, ct_s)
+        print(s.table("scenes full-plate exact (%s)" % (a.rec_variant or a.variant)))
+        print(ct_s.table("scene colour correct"))
+    if (data / "crops" / "labels.tsv").exists():
+        c = eval_crops(reader.read_crop, data, a.show_errors, ct_c)
+        print(c.table("crops exact"))
+        print(ct_c.table("crop colour correct"))
     for folder in a.synth:
         t, tc = eval_synth(reader, folder, a.show_errors)
         print(_kind_table(t, "synthetic %s plate exact" % folder))

@@ -212,6 +212,7 @@ def realism(img, alpha, rng, kind):
     embossed characters (a lit and a shaded edge), worn paint, dust and mud (heavier at the
     bottom), and now and then the bars of a bull-bar or a number frame in front of it."""
     h, w = img.shape[:2]
+    img = _recolour(img, alpha, rng, kind)
     out = img * rng.uniform(0.8, 1.1, 3) + rng.uniform(-15, 15, 3)           # batch tint
     if rng.random() < 0.7:                                                  # embossing
         dx, dy = int(rng.integers(-2, 3)), int(rng.integers(1, 3))
@@ -244,6 +245,29 @@ def realism(img, alpha, rng, kind):
     return np.clip(out, 0, 255)
 
 
+# Background colours real plates come in (RGB ranges): the blanks' navy is one end of the blue
+# plates cameras see (most look a bright, saturated blue); yellows run from lemon to orange.
+BACKGROUNDS = {"blue": ((0, 30, 120), (60, 120, 255)), "yellow": ((200, 150, 0), (255, 215, 60)),
+               "yellow_two_row": ((200, 150, 0), (255, 215, 60)), "white": ((200, 200, 200), (250, 250, 250)),
+               "black": ((0, 0, 0), (50, 50, 50))}
+
+
+def _recolour(img, alpha, rng, kind):
+    """The blank's background (pixels near its median colour, not ink) set to a colour drawn
+    from BACKGROUNDS[kind], its shading kept."""
+    if kind not in BACKGROUNDS:
+        return img
+    lo, hi = BACKGROUNDS[kind]
+    target = rng.uniform(lo, hi).astype(np.float32)
+    if kind.startswith("yellow"):           # keep it yellow-orange, never lime
+        target[1] = target[0] * rng.uniform(0.6, 0.85)
+    med = np.median(img[alpha < 0.1], axis=0)
+    bg = (np.abs(img - med).sum(2) < 60) & (alpha < 0.1)
+    out = img.copy()
+    out[bg] = img[bg] - med + target
+    return np.clip(out, 0, 255)
+
+
 def cast(img_bgr, rng, strength=1.0):
     """A camera's colour: white balance off by up to +-25 % per channel, gamma, saturation."""
     x = img_bgr.astype(np.float32) * (1 + rng.uniform(-0.25, 0.25, 3) * strength)
@@ -253,11 +277,11 @@ def cast(img_bgr, rng, strength=1.0):
     return np.clip(x, 0, 255).astype(np.uint8)
 
 
-def degrade(img, rng, night=False):
-    """Blur, dirt, glare, noise, JPEG on a float RGB image -> uint8 BGR."""
+def degrade(img, rng, night=False, dirt=True):
+    """Blur, dirt (`dirt`), glare, noise, JPEG on a float RGB image -> uint8 BGR."""
     h, w = img.shape[:2]
     out = img.copy()
-    for _ in range(rng.integers(0, 4)):          # dirt blotches
+    for _ in range(rng.integers(0, 4) if dirt else 0):          # dirt blotches
         cx, cy, r = rng.integers(w), rng.integers(h), rng.integers(3, max(4, w // 15))
         cv2.circle(out, (int(cx), int(cy)), int(r), tuple(float(v) for v in rng.uniform(60, 120, 3)), -1)
     out = cv2.addWeighted(out, 0.85, img, 0.15, 0)
@@ -337,6 +361,74 @@ def loose_crop(plate_rgb, rng, max_angle=12.0, margin=0.04):
     return img[max(0, int(y1 - my)):int(y2 + my), max(0, int(x1 - mx)):int(x2 + mx)]
 
 
+TRUCK_KINDS = ("yellow", "yellow_two_row", "yellow_trailer", "yellow_green", "green", "blue")
+
+
+def truck_text(kind, rng):
+    """Plate text and render kind for the truck set: 挂 trailers are two-row yellow plates."""
+    if kind == "yellow_trailer":
+        t = random_text("yellow", rng)
+        return t[:6] + "挂", "yellow_two_row"
+    if kind == "yellow_two_row":
+        t = random_text("yellow", rng)
+        return (t if t[-1] not in "学挂" else t[:6] + "8"), kind
+    return random_text(kind, rng), kind
+
+
+def truck_scene(plate_rgb, rng, size=(1920, 1080), night=False, width_frac=(0.08, 0.16), bars=None):
+    """A lorry's front or rear filling most of a gate camera's frame, the plate on the bumper
+    (or the tailboard), `width_frac` of the frame wide, seen from above at an angle; sometimes
+    behind the bars of a bull-bar or a guard (`bars` None: 30 %), mud splashed over the lower
+    body. -> (BGR uint8 frame, plate corners TL, TR, BR, BL)."""
+    W, H = size
+    ph, pw = plate_rgb.shape[:2]
+    frame = np.empty((H, W, 3), np.float32)
+    frame[:] = rng.uniform(60, 170, 3) * np.linspace(0.7, 1.15, H)[:, None, None]   # yard, sky
+    cab = rng.uniform(20, 230, 3)
+    x0, x1 = int(W * rng.uniform(0.05, 0.2)), int(W * rng.uniform(0.8, 0.95))
+    y0, y1 = int(H * rng.uniform(0.0, 0.1)), int(H * rng.uniform(0.85, 1.0))
+    cv2.rectangle(frame, (x0, y0), (x1, y1), tuple(float(v) for v in cab), -1)          # cab / tailboard
+    if rng.random() < 0.6:                                                              # windscreen
+        cv2.rectangle(frame, (x0 + 40, y0 + 30), (x1 - 40, int(H * 0.4)), tuple(float(v) for v in rng.uniform(20, 90, 3)), -1)
+    gy0, gy1 = int(H * 0.45), int(H * 0.62)                                             # grille slats
+    for y in range(gy0, gy1, int(rng.integers(14, 30))):
+        cv2.rectangle(frame, (x0 + 80, y), (x1 - 80, y + 6), tuple(float(v) for v in rng.uniform(10, 80, 3)), -1)
+    by = int(H * rng.uniform(0.66, 0.74))                                               # bumper
+    cv2.rectangle(frame, (x0, by), (x1, by + int(H * 0.12)), tuple(float(v) for v in rng.uniform(20, 120, 3)), -1)
+    for _ in range(2):                                                                  # lamps
+        cx = int(rng.uniform(x0 + 60, x1 - 60))
+        cv2.circle(frame, (cx, by + 40), int(rng.integers(20, 45)), (230, 220, 180), -1)
+    frame += rng.normal(0, 8, frame.shape)
+    tw = rng.uniform(*width_frac) * W
+    th = tw * ph / pw
+    cx = rng.uniform(max(x0 + tw, W * 0.3), min(x1 - tw, W * 0.7))
+    cy = by + rng.uniform(0.2, 0.8) * H * 0.12
+    base = np.array([[-tw / 2, -th / 2], [tw / 2, -th / 2], [tw / 2, th / 2], [-tw / 2, th / 2]])
+    ang = np.deg2rad(rng.uniform(-6, 6))
+    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    pts = base @ rot.T
+    pts[:2, 0] *= rng.uniform(0.85, 1.0)          # seen from above: the top edge looks shorter
+    yaw = rng.uniform(-0.2, 0.2)
+    pts[[1, 2], 1] *= 1 + yaw
+    pts[[0, 3], 1] *= 1 - yaw
+    pts += rng.normal(0, th * 0.04, pts.shape) + (cx, cy)
+    frame = paste(frame, plate_rgb, pts)
+    if bars if bars is not None else rng.random() < 0.3:                               # bull-bar / guard
+        col = tuple(float(v) for v in rng.uniform(20, 200, 3))
+        t = int(max(3, th * rng.uniform(0.05, 0.1)))
+        for x in np.linspace(pts[:, 0].min() - tw * 0.3, pts[:, 0].max() + tw * 0.3, int(rng.integers(2, 5))):
+            cv2.rectangle(frame, (int(x), int(H * 0.55)), (int(x) + t, H), col, -1)
+        if rng.random() < 0.5:
+            y = int(rng.uniform(pts[:, 1].min(), pts[:, 1].max()))
+            cv2.rectangle(frame, (x0, y), (x1, y + t), col, -1)
+    if rng.random() < 0.5:                                                              # mud splashes
+        for _ in range(int(rng.integers(5, 25))):
+            c = (int(rng.uniform(x0, x1)), int(rng.uniform(by - th, H)))
+            cv2.circle(frame, c, int(rng.integers(3, max(4, int(th * 0.15)))),
+                       tuple(float(v) for v in rng.uniform((70, 55, 35), (140, 115, 85))), -1)
+    return degrade(frame, rng, night, dirt=False), pts.astype(np.float32)
+
+
 def close_view(plate, rng):
     """A plate seen the way the lane's reader sees one: a small perspective view with some
     surroundings (90-240 px wide), degraded (blur, dirt, glare, night, JPEG, colour cast), and
@@ -370,20 +462,26 @@ def close_view(plate, rng):
 
 
 def make_set(out, per_kind, seed=1, kinds=KINDS, crops=False, size=(1280, 720), width_frac=(0.12, 0.3),
-             loose=False):
+             loose=False, typeface="font", truck=False):
     """`crops`: the plate alone (`loose`: tilted and cut by its bounding box, loose_crop);
-    else a scene of `size` with the plate `width_frac` of its width."""
+    else a scene of `size` with the plate `width_frac` of its width (`truck`: a lorry's front,
+    truck_scene, kinds from TRUCK_KINDS). `typeface` "font" (renderer A) or "glyph" (B)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     rows = []
     for kind in kinds:
         for i in range(per_kind):
-            text = random_text(kind, rng)
+            if truck:
+                text, rkind = truck_text(kind, rng)
+            else:
+                text, rkind = random_text(kind, rng), kind
             font = FONTS[int(rng.integers(len(FONTS)))]
-            plate, color = render_plate(text, kind, rng, font)
+            plate, color = render_plate(text, rkind, rng, GLYPH if typeface == "glyph" else font)
             night = rng.random() < 0.25
-            if crops and loose:
+            if truck:
+                img, corners = truck_scene(plate, rng, size=size, night=night, width_frac=width_frac)
+            elif crops and loose:
                 img, corners = degrade(loose_crop(plate, rng), rng, night), None
             elif crops:
                 scale = rng.uniform(0.25, 0.5)

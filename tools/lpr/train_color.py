@@ -58,6 +58,9 @@ def sample(rng):
     two_row = kind == "yellow_two_row"
     if rng.random() < 0.1:
         two_row = not two_row
+    if rng.random() < 0.3:               # a crop cut loosely around the plate (read_crop)
+        c = corners.mean(0)
+        corners = ((corners - c) * rng.uniform(1.05, 1.3, 2) + c).astype(np.float32)
     size = (rectify.W2, rectify.H2) if two_row else (rectify.W, rectify.H)
     return model_input(rectify.warp(img, corners, size))[0], COLORS.index(color)
 
@@ -95,11 +98,12 @@ def build():
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--train", type=int, default=30000)
+    ap.add_argument("--train", type=int, default=24000)
     ap.add_argument("--val", type=int, default=3000)
     ap.add_argument("--epochs", type=int, default=12)
-    ap.add_argument("--seed", type=int, default=41)
+    ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--out", default=str(ROOT / "models" / "plate_color_fp32.tflite"))
+    ap.add_argument("--export-only", action="store_true", help="convert the kept weights of the last run")
     a = ap.parse_args(argv)
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(2)
@@ -118,9 +122,12 @@ def main(argv=None):
         np.savez_compressed(cache, xt=xt, yt=yt, xv=xv, yv=yv)
     log("train per colour: %s" % ", ".join("%s %d" % (c, int((yt == i).sum())) for i, c in enumerate(COLORS)))
     model = build()
+    ckpt = OUT / "best.weights.h5"
+    if a.export_only:
+        model.load_weights(str(ckpt))
+        return export(model, xv, a.out)
     model.compile(optimizer=tf.keras.optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    ckpt = OUT / "best.weights.h5"
     cb = [tf.keras.callbacks.ModelCheckpoint(str(ckpt), monitor="val_accuracy", save_best_only=True,
                                              save_weights_only=True),
           tf.keras.callbacks.LambdaCallback(on_epoch_end=lambda ep, logs: log(
@@ -132,10 +139,23 @@ def main(argv=None):
     pv = model.predict(xv, verbose=0).argmax(1)
     log("kept val accuracy %.4f; per colour: %s" % (float((pv == yv).mean()), ", ".join(
         "%s %.3f" % (c, float((pv[yv == i] == i).mean())) for i, c in enumerate(COLORS) if (yv == i).any())))
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    tfl = conv.convert()
-    Path(a.out).write_bytes(tfl)
-    # the written model must give what keras gives
+    return export(model, xv, a.out)
+
+
+def export(model, xv, out):
+    return export_tflite(model, xv, out, (1, MODEL_H, MODEL_W, 3), log)
+
+
+def export_tflite(model, xv, out, shape, log):
+    """Keras model -> fp32 TFLite at `out`, checked against keras on 20 validation inputs."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+    # a frozen concrete function: keras 3 models break TFLiteConverter.from_keras_model, and
+    # unfrozen variables become READ_VARIABLE ops that the interpreter cannot run
+    fn = tf.function(lambda x: model(x, training=False), input_signature=[tf.TensorSpec(shape, tf.float32)])
+    frozen = convert_variables_to_constants_v2(fn.get_concrete_function())
+    tfl = tf.lite.TFLiteConverter.from_concrete_functions([frozen]).convert()
+    Path(out).write_bytes(tfl)
     from ai_edge_litert.interpreter import Interpreter
     it = Interpreter(model_content=tfl)
     it.allocate_tensors()
@@ -144,8 +164,9 @@ def main(argv=None):
     for k in range(20):
         it.set_tensor(i_in, xv[k:k + 1])
         it.invoke()
-        err = max(err, float(np.abs(it.get_tensor(i_out) - model.predict(xv[k:k + 1], verbose=0)).max()))
-    log("tflite vs keras: max |diff| %.2e -> %s (%d KiB)" % (err, a.out, len(tfl) // 1024))
+        d = np.abs(it.get_tensor(i_out) - model.predict(xv[k:k + 1], verbose=0)).max()
+        err = max(err, float(d) if np.isfinite(d) else np.inf)
+    log("tflite vs keras: max |diff| %.2e -> %s (%d KiB)" % (err, out, len(tfl) // 1024))
     assert err < 1e-4
     return 0
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from edge.vision.interpreter import load_model, models_dir as default_models_dir
 from edge.vision.plates import color as colormod
-from edge.vision.plates import formats, ledger_snap, rectify
+from edge.vision.plates import formats, ledger_snap, province, rectify, refine
 from edge.vision.plates.detector import Detection, PlateDetector, nms
 from edge.vision.plates.recognizer import PlateRecognizer, Read, load_dictionary
 
@@ -30,6 +30,7 @@ WEAK_MIN_CONFIDENCE = 0.5    # ...by a valid format and this recogniser confiden
 MAX_WEAK = 2
 WIDE_ASPECT = 640 / 384   # frames at least this wide per high fit the 384x640 detector
 TWO_ROW_TOP_GROW = 0.12
+TWO_ROW_TOP_LADDER = (0.35, 0.6)   # when a read fails and the plate has no clear outline
 LEFT_GROW = 0.08          # re-read a single-row plate from corners grown by 8 % of its width to the left
 # Zoom pass: the detector sees a frame letterboxed to 640 px wide, so a plate narrower than
 # ~120 px in a 1080p frame (~40 px after the letterbox) is missed. When the whole-frame pass
@@ -90,6 +91,9 @@ class PlateReader:
         colour_model = d / "plate_color_fp32.tflite"
         self.color_model = colormod.ColorModel(load_model(colour_model, threads, delegate)) \
             if colour_model.is_file() else None
+        province_model = d / "plate_province_fp32.tflite"
+        self.province_model = province.ProvinceModel(load_model(province_model, threads, delegate)) \
+            if province_model.is_file() else None
 
     def _colour(self, plate):
         """(colour word, confidence, probabilities or None) of a rectified plate."""
@@ -148,24 +152,48 @@ class PlateReader:
                 return wide, rd2, self._colour(wide)
         return plate, rd, colour
 
-    def read_plate(self, frame, corners, det_score=1.0, box=None, two_row=None, detected=True, ledger=None):
+    def _read_quad(self, frame, corners, two_row, detected):
+        """(plate, read, colour, two_row) for one quad; the row layout by its aspect unless given."""
+        if two_row is not None:
+            return self._read_as(frame, corners, two_row, detected) + (two_row,)
+        a = rectify.aspect(corners)
+        two_row = a < rectify.TWO_ROW_SURE_ASPECT
+        plate, rd, colour = self._read_as(frame, corners, two_row, detected)
+        if (rectify.TWO_ROW_SURE_ASPECT <= a < rectify.SINGLE_ROW_SURE_ASPECT
+                and (not formats.check(rd.text).ok or rd.confidence < 0.5)):
+            # ambiguous shape: read it the other way too and keep the better read
+            alt = self._read_as(frame, corners, not two_row, detected)
+            rd2 = alt[1]
+            if (formats.check(rd2.text).ok, rd2.confidence) > (formats.check(rd.text).ok, rd.confidence):
+                return alt + (not two_row,)
+        return plate, rd, colour, two_row
+
+    def read_plate(self, frame, corners, det_score=1.0, box=None, two_row=None, detected=True, ledger=None,
+                   outline=True):
         """One read dict for the plate with `corners` (TL, TR, BR, BL) in `frame`;
         `detected` False when the corners are exact (a crop), not the detector's; `ledger` a
-        ledger_snap.PlateIndex to check the read against."""
+        ledger_snap.PlateIndex to check the read against; `outline` False where the frame has
+        invented pixels (a padded crop: the plate's colour would run on into the padding)."""
         corners = np.asarray(corners, np.float32)
-        if two_row is not None:
-            plate, rd, colour = self._read_as(frame, corners, two_row, detected)
-        else:
-            a = rectify.aspect(corners)
-            two_row = a < rectify.TWO_ROW_SURE_ASPECT
-            plate, rd, colour = self._read_as(frame, corners, two_row, detected)
-            if (rectify.TWO_ROW_SURE_ASPECT <= a < rectify.SINGLE_ROW_SURE_ASPECT
-                    and (not formats.check(rd.text).ok or rd.confidence < 0.5)):
-                # ambiguous shape: read it the other way too and keep the better read
-                alt = self._read_as(frame, corners, not two_row, detected)
-                rd2 = alt[1]
-                if (formats.check(rd2.text).ok, rd2.confidence) > (formats.check(rd.text).ok, rd.confidence):
-                    (plate, rd, colour), two_row = alt, not two_row
+        plate, rd, colour, two_row = self._read_quad(frame, corners, two_row, detected)
+        if detected and outline and not formats.check(rd.text).ok:
+            # the detector's quad around a two-row plate holds only its bottom row (and some
+            # quads start inside the province): read again from the plate's coloured outline
+            quad = refine.outline(frame, corners)
+            tries = [(quad, None)] if quad is not None else [
+                # no clear outline (a plate on a body of its own colour): a two-row plate
+                # whose top row lies this far above the quad, in quad heights
+                (rectify.expand(corners, top=g), True) for g in TWO_ROW_TOP_LADDER]
+            for q, rows in tries:
+                alt = self._read_quad(frame, q, rows, False)
+                if (formats.check(alt[1].text).ok, alt[1].confidence) > (formats.check(rd.text).ok, rd.confidence):
+                    (plate, rd, colour, two_row), corners = alt, q
+                    if formats.check(rd.text).ok:
+                        break
+        if self.province_model is not None and rd.probs is not None:
+            fused = province.fuse(rd.probs, self.recognizer.chars, self.province_model.probs(plate, two_row))
+            if fused is not None:
+                rd = self.recognizer.decode(fused)
         color, color_conf, color_probs = colour
         text, conf = rd.text, rd.confidence
         snap = None
@@ -276,7 +304,8 @@ class PlateReader:
         px, py = int(w * CROP_PAD[0]), int(h * CROP_PAD[1])
         padded = cv2.copyMakeBorder(img, py, py, px, px, cv2.BORDER_REPLICATE)
         for det in self.detector(padded)[:2]:
-            r = self.read_plate(padded, det.corners, det.score, det.box, two_row=two_row, ledger=ledger)
+            r = self.read_plate(padded, det.corners, det.score, det.box, two_row=two_row, ledger=ledger,
+                                outline=False)
             if (r["valid"], r["confidence"]) > (best["valid"], best["confidence"]):
                 x1, y1, x2, y2 = r["box"]    # back to the crop's own coordinates
                 r["box"] = [max(0, x1 - px), max(0, y1 - py), min(w - 1, x2 - px), min(h - 1, y2 - py)]
