@@ -14,6 +14,8 @@ took synthetic validation from 57.8 % to 96.1 % exact but real dev crops from 95
 (real 皖 read as 桂/藏); training only the two FC layers for one epoch took synthetic
 validation to 85.7 % with real crops unchanged or better (and without the hand-set 皖 factor).
 So the default trains fc1+fc2; the LSTMs and the backbone stay as CCPD trained them.
+Round 3 (2026-12-01): 75 % of the renders in the plate typeface (render.GLYPH, GLYPH_P), seed
+31: the committed head. lstm2+fc on the same features: real dev crops 334 vs 336 -- not taken.
 Measured 2026-12-01 as the second head of tools/lpr/two_head_rec.py (real dev crops / scenes,
 synthetic scenes / crops): fc 1 epoch 335/39/190/203, fc 3 epochs 336/39/195/206 (the default),
 fc 6 epochs 335/39/195/206, lstm2+fc 3 epochs 331/37/191/204 -- training an LSTM again costs
@@ -328,7 +330,7 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--layers", default="fc1,fc2", help="head layers to train: lstm1,lstm2,fc1,fc2")
     ap.add_argument("--l2sp", type=float, default=0.0, help="pull towards the original weights")
-    ap.add_argument("--seed", type=int, default=22)
+    ap.add_argument("--seed", type=int, default=31)
     ap.add_argument("--out", default=str(OUT))
     a = ap.parse_args(argv)
     import torch

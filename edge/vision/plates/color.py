@@ -48,6 +48,20 @@ class ColorModel:
         return self.interp.get_tensor(self.out_index)[0].astype(np.float64)
 
 
+RULE_FLOOR = 0.05
+
+
+def combine(model_probs, rule):
+    """The CNN's probabilities and the HSV vote (colour, confidence) as a product of experts
+    (each to the power 1/2): the CNN knows casts and mud from renders, the vote knows the hues
+    of real plates; where they disagree the result is uncertain rather than wrong."""
+    word, conf = rule
+    q = np.full(len(COLORS), max(RULE_FLOOR, (1.0 - conf) / (len(COLORS) - 1)))
+    q[COLORS.index(word)] = max(conf, RULE_FLOOR)
+    p = np.sqrt(np.asarray(model_probs, np.float64) * q)
+    return p / p.sum()
+
+
 def decide(probs, allowed=None):
     """(colour, confidence, uncertain) from class probabilities; `allowed` the colours the
     read's kind is issued in (None: any)."""

@@ -99,7 +99,7 @@ class PlateReader:
         """(colour word, confidence, probabilities or None) of a rectified plate."""
         if self.color_model is None:
             return colormod.classify(plate) + (None,)
-        probs = self.color_model.probs(plate)
+        probs = colormod.combine(self.color_model.probs(plate), colormod.classify(plate))
         k = int(probs.argmax())
         return colormod.COLORS[k], float(probs[k]), probs
 
@@ -180,10 +180,11 @@ class PlateReader:
             # the detector's quad around a two-row plate holds only its bottom row (and some
             # quads start inside the province): read again from the plate's coloured outline
             quad = refine.outline(frame, corners)
+            # no clear outline (a plate on a body of its own colour): a yellow two-row plate
+            # whose top row lies this far above the quad, in quad heights (only yellow:
+            # the ghosts of an empty frame would each pay two more reads)
             tries = [(quad, None)] if quad is not None else [
-                # no clear outline (a plate on a body of its own colour): a two-row plate
-                # whose top row lies this far above the quad, in quad heights
-                (rectify.expand(corners, top=g), True) for g in TWO_ROW_TOP_LADDER]
+                (rectify.expand(corners, top=g), True) for g in TWO_ROW_TOP_LADDER if colour[0] == "yellow"]
             for q, rows in tries:
                 alt = self._read_quad(frame, q, rows, False)
                 if (formats.check(alt[1].text).ok, alt[1].confidence) > (formats.check(rd.text).ok, rd.confidence):
