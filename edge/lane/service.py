@@ -18,6 +18,7 @@ published on the in-process bus (edge/lane/events.py) as site/<gate>/<in|out>/pa
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -42,7 +43,7 @@ class LaneService:
         self.passages: list[dict] = []        # the last few recorded passages, newest last
         self.cameras: dict[str, object] = {}  # name -> CameraSource
         self.platform: dict = {}
-        self.outbox = self.uploader = self.recorder = self.smoke = None
+        self.outbox = self.uploader = self.recorder = self.smoke = self.clips = None
         self.bus = EventBus()
 
     # ------------------------------------------------------------------ life
@@ -55,6 +56,8 @@ class LaneService:
         # Recording never waits for the uploader: an unregistered or unreachable platform
         # only delays uploads (the uploader job retries opening its clients).
         self.recorder = Recorder.from_config(self.outbox, self.config, on_record=self._notify_uploader)
+        from edge.lane.clips import ClipKeeper
+        self.clips = ClipKeeper.from_config(self.outbox, self.config)
         sup = self.supervisor
         sup.add("uploader", self._uploader_job)
         sup.add("housekeeping", self._housekeeping_job)
@@ -66,6 +69,7 @@ class LaneService:
             sup.add("hj212-status", self._hj212_status_job)
         if self.config.smoke.camera:
             from edge.lane.smoke import SmokeJob
+            self.camera(next(c for c in self.config.cameras if c.cameraName == self.config.smoke.camera))
             self.smoke = SmokeJob.from_config(self.config, self.board, self.outbox, self.bus, self.cameras,
                                               on_record=self._notify_uploader)
             sup.add("smoke", self.smoke.run)
@@ -76,9 +80,13 @@ class LaneService:
             sup.add("demo-traffic", self._demo_job)
         log.info("lane %s %s running jobs: %s", self.config.site.gate_id, self.config.site.lane_name,
                  ", ".join(sup.names))
+        body = self.roles()["body"]
+        if body is not None:  # the body camera gives carImg: opened here, read when a passage is recorded
+            self.camera(body)
         try:
             await sup.run(stop)
         finally:
+            await self.clips.drain()
             for cam in self.cameras.values():
                 cam.stop()
             self._write_status()
@@ -166,7 +174,6 @@ class LaneService:
 
     def _camera_job(self, cam_cfg):
         async def job(stop: asyncio.Event) -> None:
-            from edge.vision.camera import CameraSource
             from edge.vision.interpreter import models_dir
             from edge.vision.plates.reader import PlateReader
             v = self.config.vision
@@ -174,17 +181,32 @@ class LaneService:
                 PlateReader, v.models_dir or str(models_dir()), v.threads or self.board.inference.threads,
                 self.board.inference.delegate, variant=v.plate_variant, score_threshold=v.plate_detect_threshold,
                 min_confidence=v.plate_min_confidence, zoom=v.plate_zoom)
-            cam = self.cameras.get(cam_cfg.cameraName) or CameraSource(cam_cfg.rtsp_url).start()
-            self.cameras[cam_cfg.cameraName] = cam
-            await PlateTrigger(cam, reader, self._record_read,
+            cam = self.camera(cam_cfg)
+            await PlateTrigger(cam, reader, functools.partial(self._record_read, cam),
                                on_read=self.smoke.on_plate if self.smoke else None).run(stop)
         return job
 
-    async def _record_read(self, plate: str, color: str, confidence: float, image) -> None:
-        import cv2
-        ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-        photo = jpeg.tobytes() if ok else None
-        await self._record(self.passage(plate, color, {"carHeadImg": photo, "carImg": photo}), confidence)
+    def camera(self, cam_cfg):
+        """The one CameraSource of a [[cameras]] entry (started on first use; shared by the jobs)."""
+        from edge.vision.camera import CameraSource
+        cam = self.cameras.get(cam_cfg.cameraName)
+        if cam is None:
+            cam = self.cameras[cam_cfg.cameraName] = CameraSource.from_settings(
+                cam_cfg.rtsp_url, self.config.vision, name=cam_cfg.cameraName).start()
+        return cam
+
+    def roles(self) -> dict:
+        from edge.vision.photos import camera_roles
+        return camera_roles(self.config.cameras)
+
+    async def _record_read(self, cam, plate: str, color: str, confidence: float, image, t_wall=None) -> None:
+        from edge.vision.photos import take_photos
+        body_cfg = self.roles()["body"]
+        body = self.cameras.get(body_cfg.cameraName) if body_cfg is not None else None
+        photos = await asyncio.to_thread(take_photos, None, body, t_wall, head_image=image)
+        rec = await self._record(self.passage(plate, color, photos), confidence)
+        if t_wall is not None:
+            self.clips.keep(cam, rec["recordId"], t_wall)
 
     def passage(self, plate: str, color: str, photos: dict) -> dict:
         """A passage from a plate read: the vehicle's ledger entry (vehicleId, VIN: the spec
@@ -224,6 +246,7 @@ class LaneService:
         self.passages = (self.passages + [entry])[-20:]
         self.bus.publish(topic(self.config.site.gate_id, self.config.lane.direction, "passage"), entry)
         log.info("recorded %s %s (%s)", rec["recordId"], rec["licensePlate"] or "(unread)", rec["accessTime"])
+        return rec
 
     async def _status_job(self, stop: asyncio.Event) -> None:
         async def tick():
@@ -244,6 +267,7 @@ class LaneService:
             "cameras": {name: c.status() for name, c in self.cameras.items()},
             "platform": self.platform, "passages": self.passages,
             "smoke": self.smoke.status() if self.smoke else None,
+            "clips": self.clips.status() if self.clips else None,
         }
 
     def _write_status(self) -> None:
@@ -277,9 +301,9 @@ class PlateTrigger:
                 continue
             seq = frame.seq
             reads = await asyncio.to_thread(self.reader.read, frame.image)
-            await self.feed(reads, frame.image)
+            await self.feed(reads, frame.image, frame.t_wall)
 
-    async def feed(self, reads: list[dict], image) -> None:
+    async def feed(self, reads: list[dict], image, t_wall: float | None = None) -> None:
         if reads:
             r = reads[0]
             self.misses = 0
@@ -287,7 +311,7 @@ class PlateTrigger:
                 self.on_read(r["plate"], r["color"])
             self.vote.add(r["plate"], r["color"], r["confidence"])
             if self.best is None or r["confidence"] > self.best[0]:
-                self.best = (r["confidence"], r, image)
+                self.best = (r["confidence"], r, image, t_wall)
             return
         if not self.vote.reads:
             return
@@ -301,8 +325,8 @@ class PlateTrigger:
         if result is None:
             # the frames disagree: the vehicle still passed, so record the best single read
             # with its (low) confidence rather than lose the passage
-            conf, r, _ = best
+            conf, r = best[0], best[1]
             log.warning("frames disagree on the plate; recording the best read %s (%.2f)", r["plate"], conf)
             result = (r["plate"], r["color"], round(conf * 0.5, 4))
         plate, color, conf = result
-        await self.on_passage(plate, color, conf, best[2])
+        await self.on_passage(plate, color, conf, best[2], best[3])

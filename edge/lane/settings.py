@@ -2,6 +2,7 @@
 from typing import Literal
 
 from edge.settings import section, setting
+from edge.vision.settings import PresenceSettings
 
 
 @section
@@ -23,3 +24,8 @@ class LaneSettings:
         "正常", doc="Production state reported in HJ 212 CN 60003 (生产情况): 正常, 停产 or 限产.")
     demo_traffic_interval_s: float = setting(
         0.0, doc="Simulated board only: record a synthetic passage this often (0: off).", min=0)
+    trigger: Literal["loop", "camera"] = setting(
+        "loop", doc="What tells the lane a vehicle arrived: \"loop\" (the loop detector input) or \"camera\" (the picture\n"
+                    "alone, against the empty lane: it also notices a vehicle whose plate cannot be read;\n"
+                    "[lane.presence] says where to look).")
+    presence: PresenceSettings = setting(PresenceSettings, doc="The camera vehicle trigger ([lane] trigger = \"camera\").")

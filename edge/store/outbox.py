@@ -315,9 +315,27 @@ class Outbox:
             return {f: ref for ref, f in self._db.execute(
                 "SELECT ref, field FROM media WHERE record_id=?", (record_id,))}
 
-    def load_media(self, record_id: str) -> dict[str, bytes]:
-        """Photo bytes by field, checksum-verified (MediaError names the bad one)."""
-        return {f: self.media.get(ref) for f, ref in self.media_of(record_id).items()}
+    def load_media(self, record_id: str, kind: str | None = None) -> dict[str, bytes]:
+        """Media bytes by field, checksum-verified (MediaError names the bad one); `kind`
+        "photo" or "clip" loads only those (the uploader sends photos, never clips)."""
+        return {f: self.media.get(ref) for f, ref in self.media_of(record_id).items()
+                if kind is None or kind_of(ref) == kind}
+
+    def attach_media(self, record_id: str, media: dict) -> dict[str, str]:
+        """Add media to a stored record without touching its body or deliveries: a passage's
+        clip, which exists only seconds after the record had to be durable. `media` maps a
+        field to (bytes, ext); durable when this returns; returns {field: ref}. Kept and
+        pruned like any media of the record (clips: clip_retention_months)."""
+        with self._lock:
+            row = self._db.execute("SELECT day FROM records WHERE record_id=?", (record_id,)).fetchone()
+        if row is None:
+            raise OutboxError("no record %s to attach media to" % record_id)
+        fields = list(media)
+        refs = dict(zip(fields, self.media.put_many([media[f] for f in fields], row["day"])))
+        with self._lock, self._tx() as db:
+            db.executemany("INSERT OR IGNORE INTO media(ref, record_id, field, kind) VALUES(?,?,?,?)",
+                           [(ref, record_id, f, kind_of(ref)) for f, ref in refs.items()])
+        return refs
 
     def count(self, destination: str | None = None, state: str | None = None) -> int:
         q, args = "SELECT COUNT(*) FROM deliveries WHERE 1", []

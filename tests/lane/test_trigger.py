@@ -11,7 +11,7 @@ def read(plate, conf=0.9, color="yellow"):
 async def run_frames(frames, **kw):
     got = []
 
-    async def on_passage(plate, color, conf, image):
+    async def on_passage(plate, color, conf, image, t_wall):
         got.append((plate, color, conf, int(image[0, 0, 0])))
 
     t = PlateTrigger(None, None, on_passage, **kw)
