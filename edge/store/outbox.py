@@ -158,7 +158,7 @@ class Outbox:
     def from_config(cls, config, **kw) -> "Outbox":
         smoke = getattr(config, "smoke", None)
         if smoke is not None:
-            kw.setdefault("routes", {"smoke": list(smoke.destinations)})
+            kw.setdefault("routes", {"smoke": list(smoke.destinations), "clip": []})  # clips: kept, never sent
         return cls(Path(config.paths.state_dir), config.uplink.destinations, **kw)
 
     def close(self):
@@ -320,22 +320,6 @@ class Outbox:
         "photo" or "clip" loads only those (the uploader sends photos, never clips)."""
         return {f: self.media.get(ref) for f, ref in self.media_of(record_id).items()
                 if kind is None or kind_of(ref) == kind}
-
-    def attach_media(self, record_id: str, media: dict) -> dict[str, str]:
-        """Add media to a stored record without touching its body or deliveries: a passage's
-        clip, which exists only seconds after the record had to be durable. `media` maps a
-        field to (bytes, ext); durable when this returns; returns {field: ref}. Kept and
-        pruned like any media of the record (clips: clip_retention_months)."""
-        with self._lock:
-            row = self._db.execute("SELECT day FROM records WHERE record_id=?", (record_id,)).fetchone()
-        if row is None:
-            raise OutboxError("no record %s to attach media to" % record_id)
-        fields = list(media)
-        refs = dict(zip(fields, self.media.put_many([media[f] for f in fields], row["day"])))
-        with self._lock, self._tx() as db:
-            db.executemany("INSERT OR IGNORE INTO media(ref, record_id, field, kind) VALUES(?,?,?,?)",
-                           [(ref, record_id, f, kind_of(ref)) for f, ref in refs.items()])
-        return refs
 
     def count(self, destination: str | None = None, state: str | None = None) -> int:
         q, args = "SELECT COUNT(*) FROM deliveries WHERE 1", []

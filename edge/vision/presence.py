@@ -23,8 +23,8 @@ as road). While a vehicle is present nothing is learnt; a lane that stays "occup
 vehicle (a cone left in it, the camera moved) needs `relearn()` — the guard says the lane is
 empty — rather than a timer that would also learn a truck waiting for a manual entry.
 
-Cost: one resize of the ROI and a few numpy reductions over ~200 tiles, well under 1 ms a
-frame at width 128 (tools/bench_camera.py measures it).
+Cost: one area resize of the ROI and numpy reductions over ~130 tiles: ~2-4 ms for a 1280x600
+ROI of a 1080p frame, less than decoding that frame (tools/bench_camera.py).
 """
 from __future__ import annotations
 
@@ -125,9 +125,14 @@ class VehiclePresence:
         self._run = 0                           # consecutive frames on the other side of the threshold
 
     @classmethod
-    def from_settings(cls, s) -> "VehiclePresence":
+    def from_settings(cls, s, **kw) -> "VehiclePresence":
+        """From a `[lane.presence]` section (PresenceSettings)."""
         return cls(s.roi or None, width=s.width, enter_fraction=s.enter_fraction, leave_fraction=s.leave_fraction,
-                   enter_frames=s.enter_frames, leave_frames=s.leave_frames, min_ncc=s.min_ncc, adapt_s=s.adapt_s)
+                   enter_frames=s.enter_frames, leave_frames=s.leave_frames, min_ncc=s.min_ncc, adapt_s=s.adapt_s, **kw)
+
+    @classmethod
+    def from_config(cls, config, **kw) -> "VehiclePresence":
+        return cls.from_settings(config.lane.presence, **kw)
 
     # ------------------------------------------------------------ the picture
     def small(self, frame_bgr: np.ndarray) -> np.ndarray:
@@ -142,8 +147,9 @@ class VehiclePresence:
             img = img[y:y + h, x:x + w]
         h, w = img.shape[:2]
         sh = max(self.tile, round(h * self.width / w / self.tile) * self.tile)
-        grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
-        small = cv2.resize(grey, (self.width, sh), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(img, (self.width, sh), interpolation=cv2.INTER_AREA)   # shrink first: cheap
+        if small.ndim == 3:
+            small = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         return cv2.GaussianBlur(small, (3, 3), 0).astype(np.float32)
 
     def changes(self, small: np.ndarray) -> tuple[float, np.ndarray]:

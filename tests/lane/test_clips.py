@@ -1,6 +1,7 @@
-"""A passage's clip kept with its record: attached after the record was durable, stored and
-fsynced like every media file, never sent, pruned after clip_retention_months; and in the
-running lane, over the real RTSP feed, each passage record gets its MP4 clip and its photos."""
+"""A passage's clip kept beside its record: a local record of kind "clip" stored after the
+access record was durable, fsynced like every media file, never sent, its MP4 pruned after
+clip_retention_months; and in the running lane, over the real RTSP feed, each passage gets its
+MP4 clip and the photos of two cameras."""
 import asyncio
 import json
 import time
@@ -13,7 +14,7 @@ import pytest
 from edge import timeutil
 from edge.lane.clips import CLIP_FIELD, ClipKeeper
 from edge.store.media import MediaError
-from edge.store.outbox import Outbox, OutboxError
+from edge.store.outbox import Outbox
 from edge.store.retention import Retention
 from edge.vision.clip import Clip, ClipError
 from tests.lane.rtsp import RtspFeed, free_port, has_gstreamer
@@ -39,37 +40,44 @@ class Clock:
         return self.t
 
 
-def test_attached_clip_is_kept_apart_from_the_upload_and_pruned_after_12_months(tmp_path):
+def test_clip_record_is_kept_locally_never_sent_and_its_clip_pruned_after_12_months(tmp_path):
     clock = Clock("2025-01-10 10:00:00")
-    box = Outbox(tmp_path, ["yunnan"], clock=clock)
+    box = Outbox(tmp_path, ["yunnan"], clock=clock, routes={"clip": []})
     try:
         box.put(record(1, "2025-01-10 10:00:00"), {"carHeadImg": b"\xff\xd8head", "carImg": b"\xff\xd8body"})
-        body_before = box.get("REC%012d" % 1)["record"]
-        refs = box.attach_media("REC%012d" % 1, {CLIP_FIELD: (MP4, "mp4")})
-        ref = refs[CLIP_FIELD]
-        assert ref.startswith("20250110/") and ref.endswith(".mp4")          # the record's day folder
-        assert box.media.path(ref).read_bytes() == MP4
-        assert box.get("REC%012d" % 1)["record"] == body_before               # the body is untouched
-        assert box.load_media("REC%012d" % 1)[CLIP_FIELD] == MP4
-        # the uploader loads photos only: a clip is never sent, and a damaged clip never blocks
-        # the record's upload
-        box.media.path(ref).write_bytes(b"damaged")
-        assert set(box.load_media("REC%012d" % 1, "photo")) == {"carHeadImg", "carImg"}
-        with pytest.raises(MediaError):
-            box.load_media("REC%012d" % 1)
-        box.media.path(ref).write_bytes(MP4)
-        with pytest.raises(OutboxError, match="no record"):
-            box.attach_media("REC%012d" % 9, {CLIP_FIELD: (MP4, "mp4")})
-        # retention: delivered, 13 months later the clip goes, the record and photos stay
+        keeper = ClipKeeper(box, gate_id="A01")
+        now = clock.t
+        body = keeper._store(FakeCamera(None), "REC%012d" % 1, now, "passage",
+                             Clip(MP4, now - 5.2, now + 5.0, 100, "h264", True))
+        cid = body["recordId"]
+        assert cid.startswith("CLP20250110100000000A01") and body["passageId"] == "REC%012d" % 1
+        assert body["startTime"] == "2025-01-10 09:59:54.800" and body["complete"] is True
+        stored = box.get(cid)
+        assert stored["kind"] == "clip" and stored["deliveries"] == []          # kept, never sent
+        ref = box.media_of(cid)[CLIP_FIELD]
+        assert ref.startswith("20250110/") and ref.endswith(".mp4") and box.media.path(ref).read_bytes() == MP4
         rows = box.claim("yunnan", 10)
+        assert [r.record_id for r in rows] == ["REC%012d" % 1]               # only the access record
         box.mark_delivered([(r.id, "ok") for r in rows])
         clock.set("2025-12-01 10:00:00")
-        assert Retention(box, usage=lambda: 10.0).run()["clips"] == 0      # < 12 months: kept
+        assert Retention(box, usage=lambda: 10.0).run()["clips"] == 0       # < 12 months: kept
         clock.set("2026-02-20 10:00:00")
         report = Retention(box, usage=lambda: 10.0).run()
-        assert report["clips"] == 1 and report["expired"] == 0
-        assert not box.media.path(ref).exists() and CLIP_FIELD not in box.media_of("REC%012d" % 1)
-        assert set(box.load_media("REC%012d" % 1)) == {"carHeadImg", "carImg"}
+        assert report["clips"] == 1 and report["expired"] == 0               # 13 months: the clip goes
+        assert not box.media.path(ref).exists() and box.get(cid) is not None
+    finally:
+        box.close()
+
+
+def test_the_uploader_loads_photos_only_so_a_clip_never_blocks_a_record(tmp_path):
+    box = Outbox(tmp_path, ["yunnan"])
+    try:
+        box.put(record(1, "2025-01-10 10:00:00"), {"carImg": b"\xff\xd8body", "smokeClip": (MP4, "mp4")})
+        ref = box.media_of("REC%012d" % 1)["smokeClip"]
+        box.media.path(ref).write_bytes(b"damaged")
+        assert set(box.load_media("REC%012d" % 1, "photo")) == {"carImg"}
+        with pytest.raises(MediaError):
+            box.load_media("REC%012d" % 1)
     finally:
         box.close()
 
@@ -78,7 +86,7 @@ class FakeCamera:
     name = "fake"
     last_error = ""
 
-    def __init__(self, result):
+    def __init__(self, result=None):
         self.result = result
         self.asked = None
 
@@ -90,7 +98,7 @@ class FakeCamera:
 
 
 async def test_keeper_keeps_whole_partial_or_no_clip_without_touching_the_record(tmp_path, caplog):
-    box = Outbox(tmp_path, ["yunnan"])
+    box = Outbox(tmp_path, ["yunnan"], routes={"clip": []})
     try:
         now = time.time()
         for i in (1, 2, 3):
@@ -99,15 +107,17 @@ async def test_keeper_keeps_whole_partial_or_no_clip_without_touching_the_record
         whole = FakeCamera(Clip(MP4, now - 6.3, now + 4.1, 100, "h264", True))
         short = FakeCamera(Clip(MP4 + b"x", now - 2, now + 4, 60, "h264", False))
         none = FakeCamera(ClipError("camera fake: the ring starts at 10:00:00.0, after the clip's start"))
-        refs = await asyncio.gather(keeper.keep(whole, "REC%012d" % 1, now), keeper.keep(short, "REC%012d" % 2, now),
-                                    keeper.keep(none, "REC%012d" % 3, now))
+        ids = await asyncio.gather(keeper.keep(whole, "REC%012d" % 1, now), keeper.keep(short, "REC%012d" % 2, now),
+                                   keeper.keep(none, "REC%012d" % 3, now))
         assert whole.asked == (now - 6, now + 4, True)
-        assert refs[0] and refs[1] and refs[2] is None
+        assert ids[0].startswith("CLP") and ids[1].startswith("CLP") and ids[2] is None
+        assert box.get(ids[1])["record"]["complete"] is False
         assert keeper.status() == {"pending": 0, "kept": 2, "partial": 1, "failed": 1,
                                    "last_error": "record REC000000000003: camera fake: the ring starts at "
                                                  "10:00:00.0, after the clip's start"}
         assert "covers 6.0 s of the 10.0 s asked for" in caplog.text
-        assert CLIP_FIELD not in box.media_of("REC%012d" % 3) and box.get("REC%012d" % 3) is not None
+        assert [box.get(i)["record"]["passageId"] for i in ids[:2]] == ["REC%012d" % 1, "REC%012d" % 2]
+        assert len(box.records(kind="clip")) == 2 and box.get("REC%012d" % 3) is not None
     finally:
         box.close()
 
@@ -151,28 +161,27 @@ async def test_lane_keeps_a_clip_and_two_cameras_photos_with_each_passage(tmp_pa
     assert set(service.cameras) == {"A口车牌识别", "A口车身"}
     box = Outbox.from_config(config)
     try:
-        with_clip = [p["recordId"] for p in service.passages if CLIP_FIELD in box.media_of(p["recordId"])]
-        assert with_clip, service.passages
+        clips = {box.get(r["record_id"])["record"]["passageId"]: r["record_id"] for r in box.records(kind="clip")}
+        with_clip = [p["recordId"] for p in service.passages if p["recordId"] in clips]
+        assert with_clip, (service.passages, clips)
         rid = with_clip[-1]
         media = box.load_media(rid)
-        assert set(media) == {"carHeadImg", "carImg", CLIP_FIELD}
+        assert set(media) == {"carHeadImg", "carImg"}
+        assert box.get(clips[rid])["deliveries"] == []                    # kept, not sent
         head_img = cv2.imdecode(np.frombuffer(media["carHeadImg"], np.uint8), cv2.IMREAD_COLOR)
         body_img = cv2.imdecode(np.frombuffer(media["carImg"], np.uint8), cv2.IMREAD_COLOR)
         assert head_img.shape == (360, 640, 3) and body_img.shape == (240, 320, 3)
         assert body_img[200:, 200:].mean(axis=(0, 1))[1] > 120            # the body camera's (green) picture
-        path = tmp_path / "passage.mp4"
-        path.write_bytes(media[CLIP_FIELD])
-        with av.open(str(path)) as c:
-            v = c.streams.video[0]
-            durations = []
-            assert v.codec_context.name == "h264"
+        durations = []
         for r in with_clip:
-            p2 = tmp_path / ("%s.mp4" % r)
-            p2.write_bytes(box.load_media(r)[CLIP_FIELD])
-            with av.open(str(p2)) as c:
-                durations.append(float(c.streams.video[0].duration * c.streams.video[0].time_base))
+            assert box.media_of(clips[r])[CLIP_FIELD].endswith(".mp4")
+            path = tmp_path / ("%s.mp4" % r)
+            path.write_bytes(box.load_media(clips[r])[CLIP_FIELD])
+            with av.open(str(path)) as c:
+                v = c.streams.video[0]
+                assert v.codec_context.name == "h264"
+                durations.append(float(v.duration * v.time_base))
         assert max(durations) >= 9.5, durations     # clip_before_s + clip_after_s, from a keyframe
-        assert box.media_of(rid)[CLIP_FIELD].endswith(".mp4")
     finally:
         box.close()
     st = json.loads((tmp_path / "state" / "status.json").read_text(encoding="utf-8"))
