@@ -13,8 +13,10 @@ from typing import Literal
 
 from edge.errors import EdgeError, ValidationError
 from edge.settings import load, render, section, setting
+from edge.io.settings import DisplaySettings
 from edge.lane.settings import LaneSettings
 from edge.lane.smoke_settings import SmokeSettings
+from edge.policy.settings import PolicySettings
 from edge.store.settings import OutboxSettings
 from edge.uplink.settings import UplinkSettings
 from edge.vision.settings import VisionSettings
@@ -119,8 +121,8 @@ class CameraSettings:
     role: Literal["", "head", "body", "smoke"] = setting(
         "", doc="What the lane uses this camera for (ours, not a spec field): \"head\" reads plates and gives the\n"
                 "head photo (carHeadImg), \"body\" gives the body photo (carImg), \"smoke\" only watches the exhaust\n"
-                "(name it in [smoke] camera); empty: the head camera if it is the only cameraType 1 camera with an\n"
-                "rtsp_url, else none. One head and one body camera at most.")
+                "(name it in [smoke] camera); empty: the head camera if no camera has role \"head\" and it is the first\n"
+                "cameraType 1 camera with an rtsp_url, else none. One head and one body camera at most.")
 
 
 @section
@@ -134,6 +136,8 @@ class Config:
     outbox: OutboxSettings = setting(OutboxSettings, doc="Store and forward.")
     vision: VisionSettings = setting(VisionSettings, doc="Plate and smoke recognition.")
     smoke: SmokeSettings = setting(SmokeSettings, doc="Black-smoke camera (optional).")
+    policy: PolicySettings = setting(PolicySettings, doc="Gate decision: local rules (README \"Gate decision\").")
+    display: DisplaySettings = setting(DisplaySettings, doc="LED display and voice module on RS-485 (HJ 1321 function 8).")
     enterprise: EnterpriseSettings | None = setting(None, doc="Enterprise details uploaded to the platform (Yunnan 6.3).")
     cameras: list[CameraSettings] = setting([], doc="Cameras (Yunnan 6.4).")
 
@@ -144,6 +148,9 @@ class Config:
                 yield ("cameras", "%d cameras have role %r (%s): at most one" % (len(named), role, ", ".join(named)))
             if named and not next(c for c in self.cameras if c.role == role).rtsp_url:
                 yield ("cameras", "the %s camera %r has no rtsp_url" % (role, named[0]))
+        if self.vision.ring_s < self.lane.clip_pre_s + self.lane.clip_post_s + 10:
+            yield ("vision.ring_s", "must be ≥ [lane] clip_pre_s + clip_post_s + 10 s (%g): the ring must hold a "
+                                    "passage's clip" % (self.lane.clip_pre_s + self.lane.clip_post_s + 10))
         for c in self.cameras:
             if c.role == "smoke" and c.cameraName != self.smoke.camera:
                 yield ("cameras", "camera %r has role \"smoke\" but [smoke] camera is %r" % (c.cameraName, self.smoke.camera))

@@ -146,6 +146,13 @@ class Ledger(SqliteStore):
         return json.loads(row[0]) if row else None
 
     @locked
+    def vehicles_by_plate(self, plate) -> list[dict]:
+        """Every ledger entry (6.11 fields, no images) with this plate, whatever its colour,
+        oldest id first: the gate matches on the plate and uses the colour only to choose."""
+        rows = self.db.execute("SELECT data FROM vehicle WHERE plate_key=? ORDER BY id", (plate_key(plate),))
+        return [json.loads(r[0]) for r in rows]
+
+    @locked
     def next_seq(self, kind: str, prefix: str) -> int:
         """1 + the highest 5-digit sequence among ids starting with `prefix`."""
         table = KINDS[kind][0]

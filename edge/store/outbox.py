@@ -41,9 +41,12 @@ SEQ = "record_seq"
 
 PENDING, SENDING, DELIVERED, REJECTED = "pending", "sending", "delivered", "rejected"
 
+# Kinds the lane keeps for itself and never sends: a refused vehicle's photo and reason (not
+# an access record: it did not pass), and passage / manual-lift clips (no platform field).
+LOCAL_KINDS = ("refusal", "clip")
 # Kinds left out of the daily transmission statistics (HJ 1321 rate of the records the
 # platforms require): smoke events are defined by no spec and mostly kept locally.
-UNCOUNTED_KINDS = ("smoke",)
+UNCOUNTED_KINDS = ("smoke",) + LOCAL_KINDS
 _COUNTED = "r.kind NOT IN (%s)" % ",".join("'%s'" % k for k in UNCOUNTED_KINDS)
 
 _SCHEMA = """
@@ -156,9 +159,11 @@ class Outbox:
 
     @classmethod
     def from_config(cls, config, **kw) -> "Outbox":
+        routes = {k: [] for k in LOCAL_KINDS}
         smoke = getattr(config, "smoke", None)
         if smoke is not None:
-            kw.setdefault("routes", {"smoke": list(smoke.destinations), "clip": []})  # clips: kept, never sent
+            routes["smoke"] = list(smoke.destinations)
+        kw.setdefault("routes", routes)
         return cls(Path(config.paths.state_dir), config.uplink.destinations, **kw)
 
     def close(self):

@@ -81,7 +81,7 @@ class Frame:
 class CameraSource:
     def __init__(self, url: str, *, name: str = "", open_timeout_s: float = 5.0, read_timeout_s: float = 3.0,
                  stale_after_s: float = 3.0, reconnect_min_s: float = 0.5, reconnect_max_s: float = 30.0,
-                 ring_s: float = 60.0, ring_mb: float = 64.0, max_lag_s: float = 1.0, decode_threads: int = 0,
+                 ring_s: float = 120.0, ring_mb: float = 96.0, max_lag_s: float = 1.0, decode_threads: int = 0,
                  on_health=None):
         m = re.search(r"//[^:/@]+:([^@]*)@", url)
         if m:

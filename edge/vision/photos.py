@@ -1,14 +1,16 @@
-"""A passage's photos: the head (plate) camera's best frame and the body camera's frame at the
-moment, as JPEG bytes for the Recorder (which stamps them: edge/vision/annotate.py).
+"""A passage's photos: the head (plate) camera's best frame and the body camera's frame, as
+JPEG bytes for the Recorder (which stamps them: edge/vision/annotate.py).
 
 A lane has one or two cameras (`[[cameras]] role`): the head camera reads plates and gives
 carHeadImg; the body camera, where there is one, gives carImg — else the head frame serves
 for both (Yunnan 6.13 requires both fields). "Best" head frame: the frame the plate was read
 from with the highest confidence when the lane has one (the caller passes it), else the
-sharpest frame of the head camera around the moment, decoded from its ring — the case of a
-vehicle whose plate could not be read, which is when the photo matters most.
+sharpest frame of the head camera while the vehicle stood at the barrier, decoded from its
+ring — the case of a vehicle whose plate could not be read, which is when the photo matters most.
 """
 from __future__ import annotations
+
+import time
 
 import cv2
 import numpy as np
@@ -17,14 +19,13 @@ JPEG_QUALITY = 90
 
 
 def camera_roles(cameras) -> dict:
-    """{"head": settings | None, "body": settings | None} from `[[cameras]]`: the `role` keys,
-    or (no role given) the only cameraType 1 camera with an rtsp_url as the head camera."""
+    """{"head": settings | None, "body": settings | None} from `[[cameras]]`: the `role` keys;
+    without a head role, the first cameraType 1 camera with an rtsp_url and no role is the head."""
     with_url = [c for c in cameras if c.rtsp_url]
     head = next((c for c in with_url if c.role == "head"), None)
     body = next((c for c in with_url if c.role == "body"), None)
     if head is None:
-        plate = [c for c in with_url if not c.role and c.cameraType == "1"]
-        head = plate[0] if len(plate) == 1 else None
+        head = next((c for c in with_url if not c.role and c.cameraType == "1"), None)
     return {"head": head, "body": body}
 
 
@@ -46,29 +47,31 @@ def sharpness(image_bgr: np.ndarray) -> float:
 def best_frame(camera, start_wall_s: float, end_wall_s: float, step_s: float = 0.2):
     """The sharpest frame of `camera` whose packet arrived in [start, end] (decoded from its
     ring), or the camera's newest frame when the ring does not hold that span; None if neither."""
-    frames = camera.frames_between(start_wall_s, end_wall_s, step_s)
+    # never wait long for the span's end: a dead camera must not hold the record
+    frames = camera.frames_between(start_wall_s, end_wall_s, step_s, timeout_s=max(0.0, end_wall_s - time.time()) + 0.5)
     if frames:
         return max(frames, key=lambda f: sharpness(f.image))
     return camera.latest()
 
 
-def take_photos(head, body=None, at_wall_s: float | None = None, *, head_image=None,
-                window_s: float = 1.0) -> dict:
-    """{"carHeadImg": JPEG, "carImg": JPEG} for a passage at `at_wall_s` (time.time(); None:
-    now, the newest frames). `head`/`body` are CameraSources (body may be None); `head_image`
-    is the frame the plate was read from, when there is one. Fields whose camera gives no
-    frame are left out (the record is then kept as rejected, and says why)."""
+def take_photos(head, body=None, *, head_image=None, head_span=None) -> dict:
+    """{"carHeadImg": JPEG, "carImg": JPEG} for a passage. `head`/`body` are CameraSources
+    (either may be None). The head photo: `head_image` (the frame the plate was read from) when
+    there is one, else the sharpest head frame whose packet arrived in `head_span` (start, end
+    wall seconds: the vehicle standing at the barrier), else the head camera's newest frame. The
+    body photo: the body camera's newest frame (the record is made while the vehicle is there;
+    decoding the past would delay the record), else the head photo. Fields whose camera gives
+    no frame are left out (the record is then kept as rejected, and says why)."""
     out = {}
     if head_image is not None:
         out["carHeadImg"] = jpeg(head_image)
     elif head is not None:
-        f = head.latest() if at_wall_s is None else best_frame(head, at_wall_s - window_s / 2, at_wall_s + window_s / 2)
+        f = best_frame(head, *head_span) if head_span else head.latest()
         if f is not None:
             out["carHeadImg"] = jpeg(f.image)
-    if body is not None:
-        f = body.latest() if at_wall_s is None else (body.frame_at(at_wall_s) or body.latest())
-        if f is not None:
-            out["carImg"] = jpeg(f.image)
-    if "carImg" not in out and "carHeadImg" in out:
+    f = body.latest() if body is not None else None
+    if f is not None:
+        out["carImg"] = jpeg(f.image)
+    elif "carHeadImg" in out:
         out["carImg"] = out["carHeadImg"]
     return out

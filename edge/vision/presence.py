@@ -106,7 +106,8 @@ def _tiles(img: np.ndarray, tile: int) -> np.ndarray:
 class VehiclePresence:
     def __init__(self, roi=None, *, width: int = 128, tile: int = 8, enter_fraction: float = 0.25,
                  leave_fraction: float = 0.12, enter_frames: int = 3, leave_frames: int = 5,
-                 min_ncc: float = 0.5, adapt_s: float = 20.0, learn_frames: int = 5, clock=time.monotonic):
+                 min_ncc: float = 0.5, adapt_s: float = 20.0, learn_frames: int = 5, fps: float = 0.0,
+                 clock=time.monotonic):
         self.roi = tuple(roi) if roi else None
         self.width = width
         self.tile = tile
@@ -116,6 +117,8 @@ class VehiclePresence:
         self.leave_frames = leave_frames
         self.min_ncc = min_ncc
         self.clock = clock
+        self.period = 1.0 / fps if fps else 0.0   # compare at most this often (the frame counts are per compared frame)
+        self._last_t: float | None = None
         self.reference = EmptyLaneReference(learn_frames, adapt_s)
         self._deplane = _plane_residual(tile)
         self.present = False
@@ -128,7 +131,8 @@ class VehiclePresence:
     def from_settings(cls, s, **kw) -> "VehiclePresence":
         """From a `[lane.presence]` section (PresenceSettings)."""
         return cls(s.roi or None, width=s.width, enter_fraction=s.enter_fraction, leave_fraction=s.leave_fraction,
-                   enter_frames=s.enter_frames, leave_frames=s.leave_frames, min_ncc=s.min_ncc, adapt_s=s.adapt_s, **kw)
+                   enter_frames=s.enter_frames, leave_frames=s.leave_frames, min_ncc=s.min_ncc, adapt_s=s.adapt_s,
+                   fps=s.fps, **kw)
 
     @classmethod
     def from_config(cls, config, **kw) -> "VehiclePresence":
@@ -178,6 +182,9 @@ class VehiclePresence:
         """One frame (BGR, the full camera frame). True when a vehicle has just come, False
         when it has just left, None otherwise (also while the empty lane is being learnt)."""
         t = self.clock() if t is None else t
+        if self._last_t is not None and self.period and t - self._last_t < 0.75 * self.period:
+            return None   # faster than [lane.presence] fps: this frame is not compared
+        self._last_t = t
         small = self.small(frame_bgr)
         ref = self.reference
         still = ref.is_still(small)
@@ -209,7 +216,7 @@ class VehiclePresence:
     def relearn(self) -> None:
         """Forget the reference (the lane is empty now: learn it again from the next still frames)."""
         self.reference.reset()
-        self.present, self._run, self.occupancy = False, 0, None
+        self.present, self._run, self.occupancy, self._last_t = False, 0, None, None
 
     def status(self, now: float | None = None) -> dict:
         now = self.clock() if now is None else now

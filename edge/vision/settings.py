@@ -20,24 +20,15 @@ class VisionSettings:
     plate_min_confidence: float = setting(0.0, doc="Drop reads below this confidence (0: report all; reads "
                                           "that break the national plate formats carry confidence x0.2).",
                                           min=0.0, max=1.0)
-    ring_s: float = setting(60.0, doc="Seconds of each camera's encoded stream kept in RAM, for the clips of passages and\n"
-                            "photos of a past moment (a 4 Mbit/s camera: ~30 MB for 60 s). Must cover clip_before_s,\n"
-                            "a keyframe interval, and the time from the passage to when its clip is asked for.",
+    ring_s: float = setting(120.0, doc="Seconds of each camera's encoded stream kept in RAM, for the clips of passages and\n"
+                            "photos of a past moment (a 4 Mbit/s camera: ~30 MB a minute). A passage's clip runs from\n"
+                            "[lane] clip_pre_s before the arrival to clip_post_s after the leaving: a vehicle that waits\n"
+                            "longer than this (a manual entry) gets a clip of its last ring_s seconds only.",
                             min=15, max=600)
-    ring_mb: float = setting(64.0, doc="Upper bound of each camera's ring in MB (what comes first, ring_s or ring_mb, limits it).",
+    ring_mb: float = setting(96.0, doc="Upper bound of each camera's ring in MB (what comes first, ring_s or ring_mb, limits it).",
                              min=4, max=1024)
     decode_threads: int = setting(0, doc="Decoder threads per camera (0: FFmpeg's choice; slice threads add no delay).",
                                   min=0, max=16)
-    clip_before_s: float = setting(5.0, doc="A passage's clip starts this long before the passage moment (Ningxia 4.5.3.3:\n"
-                                   "at least 10 s around the passage, clip_before_s + clip_after_s); it starts at the\n"
-                                   "keyframe at or before that, so it is up to one keyframe interval longer.", min=0, max=120)
-    clip_after_s: float = setting(5.0, doc="A passage's clip ends this long after the passage moment.", min=0, max=120)
-
-    def validate(self):
-        if self.clip_before_s + self.clip_after_s < 10:
-            yield ("clip_after_s", "clip_before_s + clip_after_s must be ≥ 10 (Ningxia 4.5.3.3: a clip of ≥10 s)")
-        if self.clip_before_s + 10 > self.ring_s:
-            yield ("ring_s", "must be ≥ clip_before_s + 10 s (the ring must still hold a clip's start when it is cut)")
 
 
 def check_roi(v):
@@ -59,7 +50,8 @@ class PresenceSettings:
         [], doc="The part of the lane a vehicle stands in at the barrier, [x, y, w, h] in pixels of the camera\n"
                 "frame ([]: the whole frame). Keep passing traffic and the sky out of it.",
         rule="[] or [x, y, w, h], x, y ≥ 0, w, h ≥ 16", check=check_roi)
-    fps: float = setting(5.0, doc="Frames compared per second (enter_frames and leave_frames count these).", min=1, max=30)
+    fps: float = setting(5.0, doc="Frames compared per second at most (enter_frames and leave_frames count these;\n"
+                         "the plate camera's frames come at the plate reader's pace, which may be slower).", min=1, max=30)
     enter_fraction: float = setting(0.25, doc="Share of the ROI that must have changed against the empty lane for a\n"
                                     "frame to count as occupied (a truck front at the barrier: ~0.4-0.6).",
                                     min=0.02, max=0.95)

@@ -1,26 +1,24 @@
-"""A passage's clip kept beside its record: a local record of kind "clip" stored after the
-access record was durable, fsynced like every media file, never sent, its MP4 pruned after
-clip_retention_months; and in the running lane, over the real RTSP feed, each passage gets its
-MP4 clip and the photos of two cameras."""
+"""A passage's clip kept beside its record: a local record of kind "clip", fsynced like every
+media file, never sent, its MP4 pruned after clip_retention_months; and the running gate over
+two real RTSP feeds with the camera trigger: a truck noticed from the picture alone, its
+passage recorded with head and body photos and its MP4 clip, and a truck whose plate cannot be
+read noticed too and left waiting for a manual entry."""
 import asyncio
-import json
-import time
 import tomllib
-from datetime import datetime
 
 import av
+import numpy as np
 import pytest
 
 from edge import timeutil
-from edge.lane.clips import CLIP_FIELD, ClipKeeper
 from edge.store.media import MediaError
-from edge.store.outbox import Outbox
+from edge.store.outbox import LOCAL_KINDS, Outbox
 from edge.store.retention import Retention
-from edge.vision.clip import Clip, ClipError
 from tests.lane.rtsp import RtspFeed, free_port, has_gstreamer
 
 needs_rtsp = pytest.mark.skipif(not has_gstreamer(), reason="GStreamer RTSP server (python3-gi) not installed")
 MP4 = b"\x00\x00\x00\x18ftypisom" + bytes(range(200))
+CLIP_FIELD = "clip"      # the gate's clip records (LaneService.record_clip)
 
 
 def record(i: int, access_time: str) -> dict:
@@ -42,16 +40,12 @@ class Clock:
 
 def test_clip_record_is_kept_locally_never_sent_and_its_clip_pruned_after_12_months(tmp_path):
     clock = Clock("2025-01-10 10:00:00")
-    box = Outbox(tmp_path, ["yunnan"], clock=clock, routes={"clip": []})
+    box = Outbox(tmp_path, ["yunnan"], clock=clock, routes={k: [] for k in LOCAL_KINDS})
     try:
         box.put(record(1, "2025-01-10 10:00:00"), {"carHeadImg": b"\xff\xd8head", "carImg": b"\xff\xd8body"})
-        keeper = ClipKeeper(box, gate_id="A01")
-        now = clock.t
-        body = keeper._store(FakeCamera(None), "REC%012d" % 1, now, "passage",
-                             Clip(MP4, now - 5.2, now + 5.0, 100, "h264", True))
-        cid = body["recordId"]
-        assert cid.startswith("CLP20250110100000000A01") and body["passageId"] == "REC%012d" % 1
-        assert body["startTime"] == "2025-01-10 09:59:54.800" and body["complete"] is True
+        cid = "CLP202501101000000000A0100001"
+        box.put({"recordId": cid, "of": "REC%012d" % 1, "from": "2025-01-10 09:59:55",
+                 "to": "2025-01-10 10:00:05"}, {CLIP_FIELD: (MP4, "mp4")}, kind="clip")
         stored = box.get(cid)
         assert stored["kind"] == "clip" and stored["deliveries"] == []          # kept, never sent
         ref = box.media_of(cid)[CLIP_FIELD]
@@ -82,107 +76,98 @@ def test_the_uploader_loads_photos_only_so_a_clip_never_blocks_a_record(tmp_path
         box.close()
 
 
-class FakeCamera:
-    name = "fake"
-    last_error = ""
+# ---------------------------------------------------------------- the running gate
 
-    def __init__(self, result=None):
-        self.result = result
-        self.asked = None
+def render_gate_clip(folder, seed=5):
+    """frame_%05d.jpg at 10 fps, 1280x720: an empty lane; a truck with a readable plate comes and
+    stands 3 s; the lane is empty again; a truck whose plate is smeared comes and stands 4 s; empty."""
+    import cv2
+    from tools.lane_scene import Lane
+    lane = Lane(seed)
+    lane.truck("readable", 0.7)
+    text = lane.last_text                                   # one plate for every frame of the truck
+    readable = [lane.truck("readable", d, text=text) for d in np.linspace(0.3, 0.7, 8)]
+    frames = [lane.empty() for _ in range(30)] + readable + [lane.truck("readable", 0.7, text=text)] * 30
+    frames += [lane.empty() for _ in range(30)]
+    frames += [lane.truck("blurred", d) for d in np.linspace(0.3, 0.7, 8)] + [lane.truck("blurred", 0.7)] * 40
+    frames += [lane.empty() for _ in range(30)]
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, f in enumerate(frames):
+        cv2.imwrite(str(folder / ("frame_%05d.jpg" % i)), f, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return text
 
-    def cut(self, start, end, timeout_s, partial=False):
-        self.asked = (start, end, partial)
-        if isinstance(self.result, Exception):
-            raise self.result
-        return self.result
-
-
-async def test_keeper_keeps_whole_partial_or_no_clip_without_touching_the_record(tmp_path, caplog):
-    box = Outbox(tmp_path, ["yunnan"], routes={"clip": []})
-    try:
-        now = time.time()
-        for i in (1, 2, 3):
-            box.put(record(i, timeutil.fmt_datetime(timeutil.now())))
-        keeper = ClipKeeper(box, before_s=6, after_s=4, wait_s=1)
-        whole = FakeCamera(Clip(MP4, now - 6.3, now + 4.1, 100, "h264", True))
-        short = FakeCamera(Clip(MP4 + b"x", now - 2, now + 4, 60, "h264", False))
-        none = FakeCamera(ClipError("camera fake: the ring starts at 10:00:00.0, after the clip's start"))
-        ids = await asyncio.gather(keeper.keep(whole, "REC%012d" % 1, now), keeper.keep(short, "REC%012d" % 2, now),
-                                   keeper.keep(none, "REC%012d" % 3, now))
-        assert whole.asked == (now - 6, now + 4, True)
-        assert ids[0].startswith("CLP") and ids[1].startswith("CLP") and ids[2] is None
-        assert box.get(ids[1])["record"]["complete"] is False
-        assert keeper.status() == {"pending": 0, "kept": 2, "partial": 1, "failed": 1,
-                                   "last_error": "record REC000000000003: camera fake: the ring starts at "
-                                                 "10:00:00.0, after the clip's start"}
-        assert "covers 6.0 s of the 10.0 s asked for" in caplog.text
-        assert [box.get(i)["record"]["passageId"] for i in ids[:2]] == ["REC%012d" % 1, "REC%012d" % 2]
-        assert len(box.records(kind="clip")) == 2 and box.get("REC%012d" % 3) is not None
-    finally:
-        box.close()
-
-
-# ---------------------------------------------------------------- the running lane
 
 @needs_rtsp
-async def test_lane_keeps_a_clip_and_two_cameras_photos_with_each_passage(tmp_path):
-    """Head camera (plates) and body camera on two real RTSP feeds; every passage record gets
-    its head photo, the body camera's photo and an MP4 clip around the passage."""
-    from tests.lane.test_smoke_lane import render_lane_clip, run_lane
-    from edge.config import Config, example
-    from edge.settings import load
+async def test_gate_with_the_camera_trigger_keeps_passage_photos_and_clip_and_notices_the_unreadable(tmp_path):
     import cv2
-    import numpy as np
-    plate_text = render_lane_clip(tmp_path / "frames", plume=False)
+    from edge.config import Config, example
+    from edge.lane.eventlog import EventLog
+    from edge.lane.service import LaneService
+    from edge.io.board import load_board
+    from edge.settings import load
+    plate_text = render_gate_clip(tmp_path / "frames")
     body_frames = tmp_path / "body"
     body_frames.mkdir()
     for i in range(20):
         cv2.imwrite(str(body_frames / ("frame_%05d.jpg" % i)), np.full((240, 320, 3), (30, 160, 30), np.uint8))
     head = RtspFeed(tmp_path / "frames", free_port(), fps=10).start()
     body = RtspFeed(body_frames, free_port(), fps=10).start()
+    data = tomllib.loads(example())
+    data["paths"]["state_dir"] = str(tmp_path / "state")
+    data["uplink"]["destinations"] = ["yunnan"]
+    data["lane"].update(site_duties=False, trigger="camera", plate_timeout_s=2.0, clip_pre_s=3.0, clip_post_s=3.0)
+    data["lane"]["presence"] = {"roi": [150, 260, 980, 460]}
+    data.setdefault("policy", {})["unregistered"] = "allow"       # the rendered trucks are in no ledger
+    cam = dict(data["cameras"][0])
+    data["cameras"] = [dict(cam, rtsp_url=head.url, role="head"),
+                       dict(cam, cameraSeq=2, cameraName="A口车身", cameraType="2", rtsp_url=body.url, role="body")]
+    config = load(Config, data)
+    service = LaneService(config, load_board("sim"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(stop))
+    seen_waiting = []
+
+    def done():
+        if service.gate is not None and service.gate.machine.state == "waiting_manual":
+            seen_waiting.append(service.gate.machine.vehicle["plate"])
+        box = service.outbox
+        return bool(seen_waiting) and box is not None and box.records(kind="clip")
     try:
-        data = tomllib.loads(example())
-        data["paths"]["state_dir"] = str(tmp_path / "state")
-        data["uplink"]["destinations"] = ["yunnan"]
-        data["lane"]["site_duties"] = False
-        cam = dict(data["cameras"][0])
-        data["cameras"] = [dict(cam, rtsp_url=head.url, role="head"),
-                           dict(cam, cameraSeq=2, cameraName="A口车身", cameraType="2", rtsp_url=body.url, role="body")]
-        data["vision"].update(clip_before_s=4.0, clip_after_s=6.0)
-        config = load(Config, data)
-        # the first passage may come before the ring holds clip_before_s (models load, the camera
-        # starts): wait for a whole clip
-        service, _ = await run_lane(config, lambda s: s.clips is not None and s.clips.kept - s.clips.partial >= 1,
-                                    timeout_s=150)
+        for _ in range(1800):
+            await asyncio.sleep(0.1)
+            if task.done() or done():
+                break
     finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
         head.stop()
         body.stop()
-    assert service.passages and service.passages[0]["licensePlate"] == plate_text
-    assert set(service.cameras) == {"A口车牌识别", "A口车身"}
+    assert seen_waiting == [""] * len(seen_waiting) and seen_waiting, seen_waiting  # noticed, no plate: manual
     box = Outbox.from_config(config)
     try:
-        clips = {box.get(r["record_id"])["record"]["passageId"]: r["record_id"] for r in box.records(kind="clip")}
-        with_clip = [p["recordId"] for p in service.passages if p["recordId"] in clips]
-        assert with_clip, (service.passages, clips)
-        rid = with_clip[-1]
-        media = box.load_media(rid)
-        assert set(media) == {"carHeadImg", "carImg"}
-        assert box.get(clips[rid])["deliveries"] == []                    # kept, not sent
+        access = box.records(kind="access")
+        assert access, "no passage recorded"
+        rec = box.get(access[0]["record_id"])["record"]
+        # the plate as the lane voted it (the reader, not this test, answers for single misreads)
+        read = rec["licensePlate"]
+        assert len(read) == len(plate_text) and sum(a == b for a, b in zip(read, plate_text)) >= len(read) - 1, read
+        assert rec["passMode"] == "auto"
+        media = box.load_media(rec["recordId"])
         head_img = cv2.imdecode(np.frombuffer(media["carHeadImg"], np.uint8), cv2.IMREAD_COLOR)
         body_img = cv2.imdecode(np.frombuffer(media["carImg"], np.uint8), cv2.IMREAD_COLOR)
-        assert head_img.shape == (360, 640, 3) and body_img.shape == (240, 320, 3)
+        assert head_img.shape == (720, 1280, 3) and body_img.shape == (240, 320, 3)
         assert body_img[200:, 200:].mean(axis=(0, 1))[1] > 120            # the body camera's (green) picture
-        durations = []
-        for r in with_clip:
-            assert box.media_of(clips[r])[CLIP_FIELD].endswith(".mp4")
-            path = tmp_path / ("%s.mp4" % r)
-            path.write_bytes(box.load_media(clips[r])[CLIP_FIELD])
-            with av.open(str(path)) as c:
-                v = c.streams.video[0]
-                assert v.codec_context.name == "h264"
-                durations.append(float(v.duration * v.time_base))
-        assert max(durations) >= 9.5, durations     # clip_before_s + clip_after_s, from a keyframe
+        clips = [box.get(r["record_id"]) for r in box.records(kind="clip")]
+        clip = next(c for c in clips if c["record"]["of"] == rec["recordId"])
+        assert clip["deliveries"] == []                                   # kept, never sent
+        path = tmp_path / "passage.mp4"
+        path.write_bytes(box.load_media(clip["recordId"])[CLIP_FIELD])
+        with av.open(str(path)) as c:
+            v = c.streams.video[0]
+            assert v.codec_context.name == "h264" and (v.codec_context.width, v.codec_context.height) == (1280, 720)
+            assert float(v.duration * v.time_base) >= 3.0 + 3.0 + 2.0     # pre + the stay + post
     finally:
         box.close()
-    st = json.loads((tmp_path / "state" / "status.json").read_text(encoding="utf-8"))
-    assert st["clips"]["kept"] >= 1 and st["cameras"]["A口车身"]["codec"] == "h264"
+    with EventLog.open(tmp_path / "state") as log:
+        arrivals = log.query(types=["vehicle_arrive"])
+    assert len(arrivals) >= 2

@@ -43,8 +43,8 @@ def test_roles_name_the_head_and_body_cameras_or_default_to_the_only_plate_camer
     c = cfg.parse(MINIMAL + camera(1, "front", role="head") + camera(2, "side", "2", role="body"))
     r = camera_roles(c.cameras)
     assert (r["head"].cameraName, r["body"].cameraName) == ("front", "side")
-    # two plate cameras and no role: the lane cannot guess which is the head
-    assert camera_roles(cfg.parse(MINIMAL + camera(1, "a") + camera(2, "b")).cameras)["head"] is None
+    # two plate cameras and no role: the first one
+    assert camera_roles(cfg.parse(MINIMAL + camera(1, "a") + camera(2, "b")).cameras)["head"].cameraName == "a"
 
 
 def test_role_mistakes_are_named():
@@ -58,13 +58,13 @@ def test_role_mistakes_are_named():
     assert p["cameras"] == "camera 'a' has role \"smoke\" but [smoke] camera is ''"
 
 
-def test_clip_span_and_ring_rules():
-    p = problems(MINIMAL + "\n[vision]\nclip_before_s = 3.0\nclip_after_s = 4.0\n")
-    assert p["vision.clip_after_s"].startswith("clip_before_s + clip_after_s must be ≥ 10")
-    p = problems(MINIMAL + "\n[vision]\nclip_before_s = 20.0\nring_s = 25.0\n")
-    assert p["vision.ring_s"].startswith("must be ≥ clip_before_s + 10 s")
+def test_the_ring_must_hold_a_passage_clip():
     c = cfg.parse(MINIMAL)
-    assert (c.vision.ring_s, c.vision.clip_before_s, c.vision.clip_after_s) == (60.0, 5.0, 5.0)
+    assert (c.vision.ring_s, c.vision.ring_mb) == (120.0, 96.0)
+    p = problems(MINIMAL + "\n[vision]\nring_s = 20.0\n[lane]\nclip_pre_s = 5.0\nclip_post_s = 10.0\n")
+    assert p["vision.ring_s"].startswith("must be ≥ [lane] clip_pre_s + clip_post_s + 10 s (25)")
+    p = problems(MINIMAL + "\n[vision]\nring_s = 5.0\n")
+    assert p["vision.ring_s"] == "must be ≥ 15"
 
 
 def test_trigger_and_presence_settings():
@@ -87,7 +87,7 @@ def test_trigger_and_presence_settings():
 
 def test_the_example_config_renders_the_new_keys():
     text = cfg.example()
-    for key in ("role = ", "trigger = \"loop\"", "[lane.presence]", "ring_s = 60.0", "clip_before_s = 5.0"):
+    for key in ("role = ", "trigger = \"loop\"", "[lane.presence]", "ring_s = 120.0", "ring_mb = 96.0"):
         assert key in text
     cfg.parse(text)
 
@@ -130,15 +130,16 @@ def test_the_sharpest_frame_around_the_moment_is_the_head_photo():
 
 
 def test_take_photos_head_and_body_or_head_for_both():
-    head = FakeCamera([Frame(scene(0.0, 200), 100.0)])
-    body = FakeCamera([Frame(scene(0.0, 90), 100.05)], latest=Frame(scene(0.0, 5)))
-    got = take_photos(head, body, 100.0)
-    dec = {k: cv2.imdecode(np.frombuffer(v, np.uint8), cv2.IMREAD_COLOR) for k, v in got.items()}
-    assert abs(int(dec["carHeadImg"][5:15, 5:15].mean()) - 200) < 8
-    assert abs(int(dec["carImg"][5:15, 5:15].mean()) - 90) < 8
+    head = FakeCamera([Frame(scene(2.0, 60), 99.9), Frame(scene(0.0, 200), 100.0)], latest=Frame(scene(0.0, 30)))
+    body = FakeCamera([], latest=Frame(scene(0.0, 90)))
+
+    def mean(jpg):
+        return int(cv2.imdecode(np.frombuffer(jpg, np.uint8), cv2.IMREAD_COLOR)[5:15, 5:15].mean())
+    got = take_photos(head, body, head_span=(99.5, 100.5))       # no plate read: sharpest at the barrier
+    assert abs(mean(got["carHeadImg"]) - 200) < 8 and abs(mean(got["carImg"]) - 90) < 8
+    got = take_photos(head, body)                                # no span: the newest frames
+    assert abs(mean(got["carHeadImg"]) - 30) < 8
     # the plate read's own frame wins as the head photo; no body camera: the head photo twice
-    read = scene(0.0, 140)
-    got = take_photos(head, None, 100.0, head_image=read)
-    assert got["carHeadImg"] == got["carImg"]
-    assert abs(int(cv2.imdecode(np.frombuffer(got["carImg"], np.uint8), 1)[5:15, 5:15].mean()) - 140) < 8
-    assert take_photos(FakeCamera([]), None, 100.0) == {}        # no frame at all: no field
+    got = take_photos(head, None, head_image=scene(0.0, 140), head_span=(99.5, 100.5))
+    assert got["carHeadImg"] == got["carImg"] and abs(mean(got["carImg"]) - 140) < 8
+    assert take_photos(FakeCamera([]), None, head_span=(1, 2)) == {}       # no frame at all: no field

@@ -174,3 +174,14 @@ def test_over_the_rtsp_feed_one_arrival_and_one_departure_per_truck(tmp_path):
         cam.stop()
         feed.stop()
     assert events == [True, False, True, False], (events, p.status())
+
+
+def test_frames_faster_than_fps_are_not_compared():
+    lane = Lane(3)
+    p = VehiclePresence(ROI, fps=5.0)
+    for i in range(8):
+        p.feed(lane.empty(), i * 0.2)
+    truck = lane.truck("none", 0.7)
+    # 3 frames 0.05 s apart count as one compared frame: not yet 3 occupied frames
+    assert [p.feed(truck, 10.0 + k * 0.05) for k in range(3)] == [None] * 3 and not p.present
+    assert [p.feed(truck, 10.2), p.feed(truck, 10.4)] == [None, True]
