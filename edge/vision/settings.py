@@ -32,13 +32,14 @@ class VisionSettings:
 
 
 def check_roi(v):
+    """An ROI setting: [] (the whole frame) or [x, y, w, h] in pixels (the smoke and presence ROIs)."""
     if v == []:
         return None
     if len(v) != 4:
         return "must be [] (whole frame) or [x, y, w, h] in pixels"
     x, y, w, h = v
-    if x < 0 or y < 0 or w < 16 or h < 16:
-        return "must be [x, y, w, h] with x, y ≥ 0 and w, h ≥ 16 pixels"
+    if x < 0 or y < 0 or w < 8 or h < 8:
+        return "must be [x, y, w, h] with x, y ≥ 0 and w, h ≥ 8 pixels"
     return None
 
 
@@ -49,7 +50,7 @@ class PresenceSettings:
     roi: list[int] = setting(
         [], doc="The part of the lane a vehicle stands in at the barrier, [x, y, w, h] in pixels of the camera\n"
                 "frame ([]: the whole frame). Keep passing traffic and the sky out of it.",
-        rule="[] or [x, y, w, h], x, y ≥ 0, w, h ≥ 16", check=check_roi)
+        rule="[] or [x, y, w, h], x, y ≥ 0, w, h ≥ 8", check=check_roi)
     fps: float = setting(5.0, doc="Frames compared per second at most (enter_frames and leave_frames count these;\n"
                          "the plate camera's frames come at the plate reader's pace, which may be slower).", min=1, max=30)
     enter_fraction: float = setting(0.25, doc="Share of the ROI that must have changed against the empty lane for a\n"

@@ -3,37 +3,16 @@ trigger` and `[lane.presence]` — each bad value named with its rule; which cam
 photo; the sharpest frame as the head photo when no plate was read."""
 import cv2
 import numpy as np
-import pytest
-
 from edge import config as cfg
-from edge.errors import ValidationError
 from edge.vision.photos import best_frame, camera_roles, sharpness, take_photos
 from edge.vision.presence import VehiclePresence
-
-MINIMAL = """
-[site]
-enterprise_id = "91530100MA6K5XYZ1P001V"
-enterprise_name = "云南示例钢铁有限公司"
-entrance_id = "A"
-gate_id = "A01"
-[paths]
-state_dir = "/tmp/edge-test"
-[uplink.yunnan]
-base_url = "http://127.0.0.1:8710/access/api/dataReceive"
-"""
-
+from tests.foundation.test_config import MINIMAL, problems
 
 def camera(seq, name, ctype="1", url="rtsp://127.0.0.1:8554/lane", role=None):
     out = ('\n[[cameras]]\ncameraSeq = %d\ncameraName = "%s"\ncameraType = "%s"\ncameraModel = "m"\n'
            'manufacturer = "x"\ninstallDate = "20250101"\ncameraIp = "1.2.3.4"\ncameraHost = "554"\n'
            'rtsp_url = "%s"\n' % (seq, name, ctype, url))
     return out + ('role = "%s"\n' % role if role is not None else "")
-
-
-def problems(text):
-    with pytest.raises(ValidationError) as e:
-        cfg.parse(text)
-    return dict(e.value.problems)
 
 
 def test_roles_name_the_head_and_body_cameras_or_default_to_the_only_plate_camera():
