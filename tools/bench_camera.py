@@ -11,8 +11,8 @@ baseline, same files, same run), the ring's memory, clip cut time, the presence 
    converted) and decode + BGR. Prints fps, CPU seconds per second of video (process CPU time,
    all threads: 1.0 = one core busy), and ratios against OpenCV.
 3. Ring memory: a 60 s PacketRing filled with the 1080p file's own packets, and at the
-   simulated lane's bitrate (measured from tools/sim_lane.py's rendered clip served by the real
-   RTSP feed with --rtsp; otherwise the 720p file's), by tracemalloc (payload + bookkeeping).
+   simulated lane's bitrate (--rtsp: tools/sim_lane.py's pictures, 2 s each, served by the real
+   RTSP feed and read by CameraSource), by tracemalloc (payload + bookkeeping).
 4. Clip cut: a 10 s MP4 by stream copy from the 1080p ring (CameraSource.cut's work) against
    what re-encoding the same 10 s would cost (decode + libx264 veryfast) — the baseline we avoid.
 5. VehiclePresence.feed on a 1080p frame (ROI 1280x600), against the 1080p decode per frame.
@@ -126,11 +126,13 @@ def sim_bitrate_kbps(seconds: float = 12.0) -> float | None:
     """kbit/s of the simulated lane's RTSP feed (tools/sim_lane.py's clip through tools/rtsp_feed.py)."""
     from edge.vision.camera import CameraSource
     from tests.lane.rtsp import RtspFeed, free_port, has_gstreamer
-    from tools.sim_lane import render_clip
+    from tools.sim_lane import render_pictures
     if not has_gstreamer():
         return None
     with tempfile.TemporaryDirectory() as d:
-        render_clip(Path(d))
+        pictures = render_pictures(Path(d) / "pictures")   # what the sim's camera shows, 2 s each
+        for i, img in enumerate(v[2] for _, v in sorted(pictures.items()) for _ in range(20)):
+            cv2.imwrite(str(Path(d) / ("frame_%05d.jpg" % i)), img, [cv2.IMWRITE_JPEG_QUALITY, 90])
         feed = RtspFeed(Path(d), free_port(), fps=10).start()
         cam = CameraSource(feed.url).start()
         try:
@@ -163,11 +165,12 @@ def main(argv=None):
                                                                       a.threads or "auto"))
             n, w, c = decode_cv2(files[name], a.threads)
             base_fps, base_cpu = n / w, c / (n / FPS)
-            print("  OpenCV read()            %6.0f fps  %.2f CPU s per video s  [baseline]" % (base_fps, base_cpu))
+            print("  OpenCV read()            %6.0f fps  %5.2f ms/frame  %.2f CPU s per video s  [baseline]"
+                  % (base_fps, 1000 / base_fps, base_cpu))
             for label, bgr in (("PyAV decode (the lane)", False), ("PyAV decode + BGR", True)):
                 n, w, c = decode_av(files[name], a.threads, bgr)
-                print("  %-24s %6.0f fps  %.2f CPU s per video s  fps x%.2f, CPU x%.2f vs OpenCV"
-                      % (label, n / w, c / (n / FPS), (n / w) / base_fps, (c / (n / FPS)) / base_cpu))
+                print("  %-24s %6.0f fps  %5.2f ms/frame  %.2f CPU s per video s  fps x%.2f, CPU x%.2f vs OpenCV"
+                      % (label, n / w, 1000 * w / n, c / (n / FPS), (n / w) / base_fps, (c / (n / FPS)) / base_cpu))
 
         print("ring of 60 s:")
         ring, mem, st = ring_from(files["1080p"])
