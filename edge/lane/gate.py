@@ -242,7 +242,7 @@ class Gate:
 
     async def _clip(self, req: dict) -> None:
         cam = self.head
-        if cam is None or not hasattr(cam, "clip"):
+        if cam is None or not hasattr(cam, "cut"):
             return
         start, end = self.wall_s(req["from_ms"]), self.wall_s(req["to_ms"])
         try:
