@@ -390,6 +390,24 @@ class LaneService:
         await asyncio.to_thread(self.outbox.put, rec, media, kind="refusal")
         return rec["recordId"]
 
+    async def record_smoke_review(self, record_id: str, verdict: str, level, plate, note: str, who: str) -> dict:
+        """A guard's 复核确认 of a smoke event, kept as a local record of kind "smoke_review"
+        (`of` the event): the event stays as the camera made it (it may already be sent)."""
+        from edge.lane.control import ControlError
+        got = await asyncio.to_thread(self.outbox.get, record_id)
+        if got is None or got["kind"] != "smoke":
+            raise ControlError("recordId: no smoke event %s" % record_id)
+        event = got["record"]
+        self._reviews_made = getattr(self, "_reviews_made", 0) + 1
+        rec = {"recordId": self._local_id("RVW", self._reviews_made), "of": record_id, "verdict": verdict,
+               "smokeLevel": event.get("smokeLevel") if level is None else level,
+               "cameraLevel": event.get("smokeLevel"), "licensePlate": plate or event.get("licensePlate") or "",
+               "plateColor": event.get("plateColor") or "", "eventTime": event.get("eventTime"),
+               "note": note, "who": who, "time": timeutil.fmt_datetime(timeutil.now())}
+        if not await asyncio.to_thread(self.outbox.put, rec, {}, kind="smoke_review"):
+            raise ControlError("review %s already stored: send it again" % rec["recordId"])
+        return rec
+
     async def record_clip(self, req: dict, record_id: str | None, data: bytes, start: float, end: float) -> str:
         """A clip (stream copy from the camera's ring) kept with its passage, or on its own for a
         manual lift (HJ 1321: 手动起杆时自动录制视频并单独保存)."""

@@ -5,7 +5,7 @@
     actions.py        login/logout and the acts, each one lane control request
     live.py           one poller of the lane for every open page (server-sent events)
     records_index.py  the rebuildable query index over the outbox; follower.py keeps it current
-    thumbs.py clips.py  thumbnails made once; clips a browser plays
+    thumbs.py clips.py  thumbnails made once; clips served as stored (MP4 plays, .avi downloads)
     passwords.py sessions.py redact.py health.py lane_link.py job.py settings.py
     static/           the page itself: plain HTML, CSS and JavaScript, nothing from outside the board
 """

@@ -50,7 +50,6 @@ class WebState:
     def __init__(self, config, control, settings, state_dir: Path):
         from edge.store.media import MediaStore
         from edge.store.outbox import MEDIA_DIR
-        from edge.web.clips import Clips
         from edge.web.records_index import RecordsIndex
         from edge.web.thumbs import Thumbs
         from edge.web.live import LiveFeed
@@ -62,7 +61,6 @@ class WebState:
         media = MediaStore(state_dir / MEDIA_DIR)
         self.media = media
         self.thumbs = Thumbs(media, state_dir / "web" / "thumbs", settings.thumb_width)
-        self.clips = Clips(media, state_dir / "web" / "clips")
         self.live = LiveFeed(control, on_event=self._on_event)
         self._outbox = None
         self.report_cache: tuple[float, dict] | None = None

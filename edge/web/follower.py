@@ -87,4 +87,3 @@ def _reconcile(st) -> None:
     oldest = st.index.oldest_day()
     if oldest:
         st.thumbs.prune_before(oldest)
-        st.clips.prune_before(oldest)

@@ -2,7 +2,8 @@
 
     <state_dir>/web_users.json   {"guard": "scrypt$32768$8$1$<salt b64>$<hash b64>", ...}
 
-Set at provisioning with `edge web passwd [--user NAME]` (the password is read from stdin);
+Set at provisioning (`edge provision`'s status_password, for the user guard) or with
+`edge web passwd [--user NAME]` (the password is read from stdin);
 the password itself is never stored or logged. The KDF parameters travel inside each hash,
 so raising them later leaves existing hashes verifiable. scrypt N=2^15, r=8, p=1 takes
 32 MiB and ~0.1 s here (a few times that on a Pi 4): a stolen file costs a guesser that much
@@ -89,6 +90,12 @@ def load_users(state_dir) -> dict[str, str]:
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
         raise EdgeError("%s must map user names to password hashes (set it again: edge web passwd)" % path)
     return data
+
+
+def check_password(state_dir, user: str, password: str) -> bool:
+    """Whether `user` has this password (False when there is no such account)."""
+    stored = load_users(state_dir).get(user)
+    return stored is not None and verify_password(password, stored)
 
 
 def set_password(state_dir, user: str, password: str) -> Path:

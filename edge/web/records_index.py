@@ -35,7 +35,8 @@ INDEX_VERSION = 2
 RESULTS = ("allowed", "refused", "manual")
 DELIVERY = ("delivered", "pending", "rejected", "local")
 # which part of the page a kind belongs to
-SECTION = {"access": "records", "refusal": "records", "smoke": "smoke", "clip": "clip"}
+SECTION = {"access": "records", "refusal": "records", "smoke": "smoke", "clip": "clip", "smoke_review": "review"}
+LINKED_KINDS = ("clip", "smoke_review")   # records kept for another one (`of`)
 PHOTO_FIELDS = ("carHeadImg", "carImg", "smokeImg", "photo", "image")
 CLIP_FIELDS = ("clip", "smokeClip", "videoClip", "clipRef")
 
@@ -98,7 +99,7 @@ def facts(kind: str, body: dict) -> dict:
     except (TypeError, ValueError):
         smoke = None
     at = body.get("accessTime") or body.get("eventTime") or body.get("time") or body.get("from") or ""
-    of = body.get("of") or body.get("passageRecordId")  # a clip: the passage it belongs to
+    of = body.get("of") or body.get("passageRecordId")  # a clip: its passage; a review: its smoke event
     section = SECTION.get(kind, "other")
     if kind == "clip" and not of:
         section = "records"   # a manual lift's own clip (HJ 1321: kept apart): listed with the passages
@@ -112,7 +113,7 @@ def facts(kind: str, body: dict) -> dict:
         "emission": str(vehicle.get("emissionStandard") or body.get("emissionStandard") or ""),
         "fuel": str(vehicle.get("fuelType") or body.get("fuelType") or ""),
         "smoke": smoke, "photo": photo, "clip": clip,
-        "of_record": str(of) if of and kind == "clip" else None,
+        "of_record": str(of) if of and kind in LINKED_KINDS else None,
         "cargo": " ".join(str(body.get(k) or "") for k in ("cargoType", "cargoWeight", "cargoUnit")).strip(),
         "reason": str(body.get("reason") or body.get("refuseReason") or body.get("manualReason") or "")[:200],
     }
@@ -405,6 +406,16 @@ class RecordsIndex:
             row = self.db.execute("SELECT clip FROM rec WHERE of_record=? AND clip IS NOT NULL "
                                   "ORDER BY at DESC LIMIT 1", (record_id,)).fetchone()
             return row[0] if row else None
+
+    def reviews_of(self, record_ids) -> dict[str, str]:
+        """smoke event id -> the record id of its newest review (复核确认)."""
+        ids = list(record_ids)
+        if not ids:
+            return {}
+        with self.lock:
+            rows = self.db.execute("SELECT of_record, record_id FROM rec WHERE kind='smoke_review' AND of_record IN (%s) "
+                                   "ORDER BY at, record_id" % ",".join("?" * len(ids)), ids).fetchall()
+        return dict(rows)  # the newest wins
 
     def count(self) -> int:
         with self.lock:

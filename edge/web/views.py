@@ -214,12 +214,14 @@ async def record_detail(request):
     from edge.web.records_index import _is_ref
     from edge.store.media import kind_of
     media = {k: ("/clip/" if kind_of(v) == "clip" else "/media/") + v for k, v in body.items() if _is_ref(v)}
+    await _synced(st)  # a clip or review kept a moment ago
     clip = await asyncio.to_thread(st.index.clip_of, rid)
+    review = (await asyncio.to_thread(_reviews, st, [rid])).get(rid) if got["kind"] == "smoke" else None
     age_h = (time.time() * 1000 - got["created_ms"]) / 3.6e6
     delivered = bool(got["deliveries"]) and all(d["state"] == "delivered" for d in got["deliveries"])
     return json_response(request, {
         "recordId": rid, "kind": got["kind"], "record": body, "media": media,
-        "clip": _url("clip", clip), "deliveries": got["deliveries"],
+        "clip": _url("clip", clip), "deliveries": got["deliveries"], "review": review,
         "created": timeutil.fmt_datetime(datetime.fromtimestamp(got["created_ms"] / 1000, timeutil.BEIJING)),
         "cargo_editable": got["kind"] == "access" and age_h < 24 and not delivered,
     })
@@ -332,15 +334,17 @@ async def smoke(request):
 
 
 def _reviews(st, ids) -> dict:
+    """Each smoke event's newest review as the lane recorded it (a "smoke_review" record)."""
     out = {}
     try:
         box = st.outbox()
     except EdgeError:
         return out
-    for rid in ids:
-        got = box.get(rid)
-        if got and isinstance(got["record"].get("review"), dict):
-            out[rid] = got["record"]["review"]
+    for rid, review_id in st.index.reviews_of(ids).items():
+        got = box.get(review_id)
+        if got:
+            out[rid] = {k: got["record"].get(k) for k in ("recordId", "verdict", "smokeLevel", "cameraLevel",
+                                                          "licensePlate", "note", "who", "time")}
     return out
 
 
@@ -411,15 +415,15 @@ async def thumb_file(request):
 
 
 async def clip_file(request):
-    """The clip as stored when the browser plays it (MP4), else as WebM (?as=webm, or always
-    for the smoke job's MJPEG .avi)."""
-    st = state(request)
+    """The clip as stored (never re-encoded): MP4 plays in the page, an old MJPEG .avi is a
+    download. FileResponse answers Range requests, which the browser's player seeks with."""
+    from edge.web import clips
     ref = _ref(request)
     try:
-        native = st.clips.native_type(ref)
-        if native and request.query.get("as") != "webm":
-            return web.FileResponse(st.clips.source(ref), headers={**IMMUTABLE, "Content-Type": native})
-        path = await asyncio.to_thread(st.clips.webm, ref)
+        path = clips.clip_path(state(request).media, ref)
     except MediaError as e:
         return error(request, 404, str(e))
-    return web.FileResponse(path, headers={**IMMUTABLE, "Content-Type": "video/webm"})
+    headers = {**IMMUTABLE, "Content-Type": clips.content_type(ref)}
+    if not clips.playable(ref):
+        headers["Content-Disposition"] = 'attachment; filename="%s"' % path.name
+    return web.FileResponse(path, headers=headers)

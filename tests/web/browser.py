@@ -149,11 +149,26 @@ class Page:
                             "e.dispatchEvent(new Event('change', {bubbles: true})); })()"
                             % (json.dumps(selector), json.dumps(value)))
 
-    async def click(self, selector: str) -> None:
-        """A real mouse click at the element's centre (so it goes through the page like a guard's)."""
-        box = await self.evaluate("(() => { const e = document.querySelector(%s); e.scrollIntoView({block: 'center'}); "
-                                  "const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
-                                  % json.dumps(selector))
+    async def click(self, selector: str, timeout: float = 30.0) -> None:
+        """A real mouse click at the element's centre (so it goes through the page like a guard's).
+        Live updates can move the element between finding it and clicking: the point is taken
+        only when the element is what is there, and checked again just before the press."""
+        find = ("(() => { const e = document.querySelector(%s); if (!e) return null; "
+                "e.scrollIntoView({block: 'center', behavior: 'instant'}); "
+                "const r = e.getBoundingClientRect(); const x = r.x + r.width / 2, y = r.y + r.height / 2; "
+                "const hit = document.elementFromPoint(x, y); return hit && e.contains(hit) ? [x, y] : null; })()"
+                % json.dumps(selector))
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while True:
+            box = await self.evaluate(find)
+            if box and await self.evaluate("(() => { const h = document.elementFromPoint(%f, %f); "
+                                           "return !!h && document.querySelector(%s).contains(h); })()"
+                                           % (box[0], box[1], json.dumps(selector))):
+                break
+            if loop.time() > end:
+                raise AssertionError("%s: not clickable (missing, hidden or covered) within %g s" % (selector, timeout))
+            await asyncio.sleep(0.2)
         for kind in ("mousePressed", "mouseReleased"):
             await self.send("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1],
                                                          "button": "left", "clickCount": 1})

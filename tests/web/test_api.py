@@ -254,33 +254,80 @@ async def test_record_detail_photos_thumbs_made_once(aiohttp_client, lane):
     assert r.status == 404
 
 
-async def test_smoke_clip_plays_as_webm(aiohttp_client, lane):
-    import cv2
-    import numpy as np
+async def test_clips_are_served_as_stored_mp4_plays_and_an_avi_downloads(aiohttp_client, lane):
     state = lane.paths.state_dir
-    path = os.path.join(state, "clip.avi")
-    w = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 5, (160, 120))
-    for i in range(8):
-        w.write(np.full((120, 160, 3), i * 25, np.uint8))
-    w.release()
+    mp4 = b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 40   # the bytes as stored: nothing decodes them
+    avi = b"RIFF\x00\x10\x00\x00AVI LIST" + bytes(1000)
     with Outbox(state, ["yunnan"], routes={"smoke": []}) as box:
+        fill(box, [access(1)])
+        box.put({"recordId": "CLP1", "of": access(1)["recordId"], "clipOf": "passage", "from": "2026-11-01 08:00:00"},
+                {"clip": (mp4, "mp4")}, kind="clip")
         box.put({"recordId": "SMK1", "licensePlate": "云A12345", "plateColor": "1", "smokeLevel": 3,
                  "eventTime": "2026-11-01 08:00:00.000"},
-                {"smokeImg": (jpeg(1), "jpg"), "smokeClip": (Path(path).read_bytes(), "avi")}, kind="smoke")
+                {"smokeImg": (jpeg(1), "jpg"), "smokeClip": (avi, "avi")}, kind="smoke")
     client, _ = await _client(aiohttp_client, lane)
     await _login(client)
-    r = await client.get("/api/smoke")
-    got = await r.json()
+    d = await (await client.get("/api/records/" + access(1)["recordId"])).json()
+    assert d["clip"].endswith(".mp4")
+    r = await client.get(d["clip"])
+    assert r.status == 200 and r.headers["Content-Type"] == "video/mp4" and await r.read() == mp4
+    assert "Content-Disposition" not in r.headers
+    r = await client.get(d["clip"], headers={"Range": "bytes=100-199"})   # the player seeks
+    assert r.status == 206 and await r.read() == mp4[100:200]
+    got = await (await client.get("/api/smoke")).json()
     ev = got["events"][0]
     assert got["total"] == 1 and ev["smokeLevel"] == 3 and ev["clip"].endswith(".avi") and ev["review"] is None
     r = await client.get(ev["clip"])
-    data = await r.read()
-    assert r.status == 200 and r.headers["Content-Type"] == "video/webm" and data[:4] == b"\x1a\x45\xdf\xa3"
-    cap = cv2.VideoCapture(str(next(Path(state, "web", "clips").rglob("*.webm"))))
-    n = 0
-    while cap.read()[0]:
-        n += 1
-    assert n == 8
+    assert r.status == 200 and r.headers["Content-Type"] == "video/x-msvideo" and await r.read() == avi
+    assert r.headers["Content-Disposition"].startswith("attachment")
+    assert not Path(state, "web", "clips").exists()                   # nothing re-encoded, nothing cached
+    r = await client.get("/clip/20261101/" + "0" * 64 + ".mp4")
+    assert r.status == 404
+
+
+async def test_smoke_review_is_the_lanes_own_record_and_an_event_with_who(aiohttp_client, lane):
+    """复核确认 (Ningxia 4.5.2-8) through the page's API and the lane's real LaneControl: a
+    "smoke_review" record beside the event (which stays as the camera made it), a
+    smoke_review event naming the guard, and the page's smoke list showing the verdict."""
+    from edge.lane.control import LaneControl
+    from edge.lane.eventlog import EventLog
+    from edge.lane.service import LaneService
+    state = lane.paths.state_dir
+    svc = LaneService(lane, None)
+    svc.outbox, svc.eventlog = Outbox.from_config(lane), EventLog.open(state)
+    try:
+        svc.outbox.put({"recordId": "SMK1", "licensePlate": "云A12345", "plateColor": "2", "smokeLevel": 3,
+                        "eventTime": "2026-11-01 08:00:00.000"}, {"smokeImg": (jpeg(1), "jpg")}, kind="smoke")
+        client, _ = await _client(aiohttp_client, lane, LaneControl(svc))
+        _, s = await _login(client)
+        h = {"X-CSRF-Token": s["csrf"]}
+        for body, word in (({"recordId": "SMK1", "verdict": "maybe"}, "verdict"),
+                           ({"recordId": "SMK1", "verdict": "confirmed", "level": 9}, "level"),
+                           ({"recordId": "NOPE", "verdict": "confirmed"}, "no smoke event")):
+            r = await client.post("/api/smoke/review", json=body, headers=h)
+            assert r.status == 400 and word in (await r.json())["error"]
+        r = await client.post("/api/smoke/review", headers=h,
+                              json={"recordId": "SMK1", "verdict": "confirmed", "level": 4, "note": "复看视频，黑度更深"})
+        assert r.status == 200, await r.text()
+        review = (await r.json())["result"]["review"]
+        assert review["of"] == "SMK1" and review["smokeLevel"] == 4 and review["cameraLevel"] == 3
+        assert svc.outbox.get("SMK1")["record"]["smokeLevel"] == 3          # the event as made
+        assert svc.outbox.get(review["recordId"])["kind"] == "smoke_review"
+        assert svc.outbox.get(review["recordId"])["deliveries"] == []       # kept locally, never sent
+        ev = svc.eventlog.query(types=["smoke_review"])[-1]
+        assert ev["who"] == "web:guard@127.0.0.1" and ev["recordId"] == "SMK1" and ev["verdict"] == "confirmed"
+        got = await (await client.get("/api/smoke")).json()
+        assert got["total"] == 1                                             # a review is not an event of its own
+        assert got["events"][0]["review"]["verdict"] == "confirmed" and got["events"][0]["review"]["smokeLevel"] == 4
+        d = await (await client.get("/api/records/SMK1")).json()
+        assert d["review"]["who"] == "web:guard@127.0.0.1"
+        r = await client.post("/api/smoke/review", headers=h, json={"recordId": "SMK1", "verdict": "rejected"})
+        assert r.status == 200
+        got = await (await client.get("/api/smoke")).json()
+        assert got["events"][0]["review"]["verdict"] == "rejected"          # the newest review counts
+    finally:
+        svc.outbox.close()
+        svc.eventlog.close()
 
 
 async def test_daily_report_rate_95_line_and_missing_upload_alarm(aiohttp_client, lane):

@@ -11,7 +11,7 @@ const STATE_WORDS = { idle: "空闲", reading: "识别中", deciding: "判定中
   refused: "禁行", open: "放行中", closing: "落杆中", "no gate": "未接道闸" };
 const BARRIER_WORDS = { open: "抬起", closed: "落下", opening: "抬起中", closing: "落下中" };
 const EVENT_WORDS = { allow: "放行", refuse: "禁行", barrier_open: "抬杆", barrier_close: "落杆",
-  manual_lift: "人工抬杆", manual_entry: "人工录入", alarm: "报警", smoke: "黑烟", vehicle_arrive: "车辆到达",
+  manual_lift: "人工抬杆", manual_entry: "人工录入", alarm: "报警", smoke: "黑烟", smoke_review: "黑烟复核", vehicle_arrive: "车辆到达",
   vehicle_leave: "车辆离开", display: "显示屏", voice: "语音", register: "登记车辆", cargo: "货物录入",
   camera_down: "摄像机断开", camera_up: "摄像机恢复", tailgate: "跟车", anti_smash: "防砸", loop_stuck: "地感异常",
   relay_fault: "继电器故障", login: "登录", action: "操作", lane_start: "车道启动", lane_stop: "车道停止",
@@ -294,14 +294,25 @@ function renderAlarms(alarms) {
   fill(list, alarms.slice().reverse().map((a) => el("li", {}, icon("i-alarm"), el("time", { text: a.time || "" }),
     el("b", { class: "tag r-alarm", text: ALARM_WORDS[a.kind] || a.kind || "报警" }), a.message || "")));
 }
+const ROLE_WORDS = { leader: "主车道（站点任务）", follower: "从车道", solo: "独立" };
 function renderSite(site) {
+  // site/<gate>/… over MQTT (edge/site): this lane's role, the broker link and every lane seen
   show($("site-card"), !!site);
   if (!site) return;
-  const peers = site.peers || site.lanes || {};
-  fill($("site-peers"), el("div", { class: "muted", text: "本车道角色：" + ({ leader: "主车道（站点任务）", follower: "从车道", solo: "独立" }[site.role] || site.role || "—") }),
-    el("ul", { class: "list" }, Object.entries(peers).map(([name, p]) =>
-      el("li", {}, el("b", { text: name }), " ", p.state ? STATE_WORDS[p.state] || p.state : "", " ",
-         el("span", { class: "muted small", text: p.seen_s_ago !== undefined ? ago(p.seen_s_ago) : (p.at || "") })))));
+  const lanes = Array.isArray(site.lanes) ? site.lanes
+    : Object.entries(site.peers || site.lanes || {}).map(([gate, p]) => ({ gate, ...p }));
+  const cache = site.cache || {};
+  fill($("site-peers"),
+    el("div", {}, "本车道角色：", el("b", { text: ROLE_WORDS[site.role] || site.role || "—" }),
+       site.leader ? "　主车道：" + site.leader : "",
+       el("span", { class: "tag " + (site.connected === false ? "r-refused" : "r-allowed"),
+                    text: site.connected === false ? "站点未连接" : "站点已连接" })),
+    cache.stale ? el("div", { class: "low small", text: "名单可能过期：" + (cache.why || "") }) : null,
+    el("ul", { class: "list", id: "site-lanes" }, lanes.map((p) =>
+      el("li", { "data-gate": p.gate }, el("b", { text: p.gate }), " ",
+         el("span", { class: "tag " + (p.online === false ? "r-refused" : "r-allowed"), text: p.online === false ? "离线" : "在线" }),
+         " ", ROLE_WORDS[p.role] || p.role || "",
+         el("span", { class: "muted small", text: " " + (p.seen_s_ago !== undefined ? ago(p.seen_s_ago) : (p.last_seen || p.at || "")) })))));
 }
 function eventLine(e) {
   const word = EVENT_WORDS[e.type] || e.type;
@@ -310,7 +321,7 @@ function eventLine(e) {
   return el("li", { "data-type": e.type }, el("time", { text: (e.time || "").slice(11) || e.time }),
     el("span", { class: "tag " + cls }, iconId ? icon(iconId) : null, word),
     e.plate ? el("b", { text: e.plate }) : null,
-    el("span", { text: [e.reason, e.message, e.op, e.text].filter(Boolean).join(" ") }),
+    el("span", { text: [e.reason, e.message, e.op, e.text, e.verdict === "confirmed" ? "确认" : e.verdict === "rejected" ? "误报" : null, e.note].filter(Boolean).join(" ") }),
     e.who ? el("span", { class: "muted small", text: "（" + e.who + "）" }) : null);
 }
 function addEvent(e) {
@@ -389,7 +400,7 @@ function recordCard(r) {
          el("span", { class: "tag" + (r.delivery === "rejected" ? " r-refused" : r.delivery === "pending" ? " r-manual" : ""),
                       text: DELIVERY_WORDS[r.delivery] || r.delivery })),
       r.smokeLevel !== null && r.smokeLevel !== undefined ? el("div", { class: "line" }, el("span", {}, icon("i-smoke"), "林格曼 " + r.smokeLevel + " 级"),
-         r.review ? el("span", { class: "tag", text: r.review.verdict === "confirmed" ? "已确认" : "误报" }) : el("span", { class: "tag r-manual", text: "待复核" })) : null,
+         r.review ? el("span", { class: "tag review", text: reviewWords(r.review) }) : el("span", { class: "tag r-manual", text: "待复核" })) : null,
       r.reason ? el("div", { class: "small muted", text: r.reason }) : null));
 }
 $("query").addEventListener("submit", (ev) => { ev.preventDefault(); S.recPage = 1; loadRecords().catch((e) => banner(e.message)); });
@@ -397,6 +408,10 @@ $("query").addEventListener("reset", () => setTimeout(() => { S.recPage = 1; loa
 $("rec-prev").addEventListener("click", () => { S.recPage--; loadRecords().catch((e) => banner(e.message)); });
 $("rec-next").addEventListener("click", () => { S.recPage++; loadRecords().catch((e) => banner(e.message)); });
 
+function reviewWords(v) {
+  return (v.verdict === "confirmed" ? "已确认" : "误报") +
+    (v.smokeLevel !== null && v.smokeLevel !== undefined && v.smokeLevel !== v.cameraLevel ? " · 复核 " + v.smokeLevel + " 级" : "");
+}
 async function openDetail(id) {
   const d = await api("/api/records/" + encodeURIComponent(id));
   S.detail = d;
@@ -414,6 +429,8 @@ async function openDetail(id) {
   if (veh.fuelType) rows.push(["燃料类型", codeName("fuel_type", veh.fuelType)]);
   const deliveries = d.deliveries.map((x) => el("div", {}, x.destination + "：", el("b", { text: DELIVERY_WORDS[x.state] || x.state }),
     x.reason ? el("span", { class: "muted small", text: " " + x.reason }) : null));
+  if (d.review) rows.push(["复核确认", reviewWords(d.review) + "（" + d.review.who + " " + d.review.time + "）" +
+                                      (d.review.note ? " " + d.review.note : "")]);
   const dl = el("dl", { class: "kv" });
   kv(dl, rows.concat([["上传", deliveries.length ? el("div", {}, deliveries) : "仅本地保存"]]));
   const clipUrl = d.clip || Object.values(d.media).find((u) => u.startsWith("/clip/"));
@@ -427,11 +444,14 @@ async function openDetail(id) {
   $("detail").showModal();
 }
 function clipPlayer(url) {
-  const v = el("video", { controls: true, preload: "metadata", playsinline: true });
-  const h264 = v.canPlayType('video/mp4; codecs="avc1.42E01E"');
-  v.src = url.toLowerCase().endsWith(".mp4") && !h264 ? url + "?as=webm" : url;
-  // a stream this browser cannot decode (an H.265 camera, say): the board's WebM copy
-  v.addEventListener("error", () => { if (!v.src.includes("as=webm")) v.src = url + "?as=webm"; });
+  // clips are kept as the camera sent them (H.264 MP4, stream copy): the browser plays them as
+  // stored; an old MJPEG .avi no browser plays is offered as a download instead
+  if (!/\.(mp4|webm)$/i.test(url)) {
+    return el("p", { class: "clip-download" }, el("a", { href: url, download: "", text: "⬇ 下载视频片段（AVI，用播放器打开）" }));
+  }
+  const v = el("video", { controls: true, preload: "metadata", playsinline: true, src: url });
+  v.addEventListener("error", () => v.replaceWith(el("p", { class: "clip-download" },
+    "此浏览器无法播放该视频：", el("a", { href: url, download: "", text: "⬇ 下载" }))));
   return v;
 }
 $("cargo-form").addEventListener("submit", async (ev) => {
@@ -448,7 +468,7 @@ $("review-form").addEventListener("submit", async (ev) => {
   if ($("review-level").value !== "") payload.level = parseInt($("review-level").value, 10);
   try {
     await act("/api/smoke/review", payload);
-    $("detail-result").textContent = "✔ 已复核";
+    $("detail-result").textContent = "✔ 已复核确认";
     if (S.page === "smoke") loadSmoke();
   } catch (e) { $("detail-result").textContent = "✖ " + e.message; }
 });
