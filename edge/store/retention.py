@@ -111,6 +111,18 @@ class Retention:
             self.alarm("disk", msg)
 
 
+def sweep_orphans(outbox: Outbox, alarm=None) -> int:
+    """Photo files no record points at (a crash between their write and the record's commit).
+    Never while the database holds no record at all beside stored files: that is a lost or
+    replaced outbox.db, and its "orphans" are the undelivered photos."""
+    if outbox.record_count() == 0 and outbox.media.count_files(outbox.media.root, stop_at=1):
+        msg = ("%s holds no records but %s holds photos: not sweeping them as orphans "
+               "(was outbox.db replaced?)" % (outbox.path, outbox.media.root))
+        (alarm or (lambda kind, m: log.error("ALARM %s: %s", kind, m)))("storage", msg)
+        return 0
+    return outbox.media.sweep_orphans(outbox.is_referenced, min_age_s=3600, last_days=2)
+
+
 def housekeeping(outbox: Outbox, config, *, alarm=None, usage=None) -> dict:
     """Retention + orphan sweep (newest 2 day folders) + missing-upload alarm, in one call."""
     from edge.store import stats
@@ -118,6 +130,6 @@ def housekeeping(outbox: Outbox, config, *, alarm=None, usage=None) -> dict:
     if usage:
         kw["usage"] = usage
     report = Retention.from_config(outbox, config, **kw).run()
-    report["orphans"] = outbox.media.sweep_orphans(outbox.is_referenced, min_age_s=3600, last_days=2)
+    report["orphans"] = sweep_orphans(outbox, alarm=alarm)
     report["overdue"] = stats.check_missing_uploads(outbox, config.outbox.missing_upload_alarm_h, alarm=alarm)
     return report

@@ -80,14 +80,17 @@ def test_outbox_list_stats_retry(conf, tmp_path):
     shown = json.loads(edge(conf, "outbox", "show", ids[0]).stdout)
     assert shown["deliveries"][0]["reason"] == "platform code 400: vin 格式错误"
     assert shown["media"] == {"carHeadImg": "ok", "carImg": "ok"}
-    assert "1 deliveries due again" in edge(conf, "outbox", "retry", ids[0]).stdout
+    assert "due for delivery again" in edge(conf, "outbox", "retry", ids[0]).stdout
     assert edge(conf, "outbox", "list", "--pending").stdout.split() == ids
-    assert "0 deliveries" in edge(conf, "outbox", "retry", "--all-rejected").stdout
+    assert "0 due again, 0 still rejected" in edge(conf, "outbox", "retry", "--all-rejected").stdout
 
 
 def test_outbox_cli_errors_are_one_line(conf):
     r = edge(conf, "outbox", "retry", check=False)
     assert r.returncode == 2 and "record id or --all-rejected" in r.stderr and "Traceback" not in r.stderr
+    r = edge(conf, "outbox", "list", check=False)    # a read never creates a state dir
+    assert r.returncode == 2 and "does not exist" in r.stderr
+    edge(conf, "record", "demo", "--count", "1")
     r = edge(conf, "outbox", "retry", "NOPE", check=False)
     assert r.returncode == 2 and "no record NOPE" in r.stderr
     r = edge(conf, "record", "demo", "--count", "0", check=False)
