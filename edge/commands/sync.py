@@ -12,7 +12,7 @@ def add_arguments(p):
 def run(args, ctx):
     config = ctx.config
     y = yunnan_settings(config)
-    cache = PlatformCache.open(config.state_dir)
+    cache = PlatformCache.from_config(config)
     try:
         out = run_client(config, lambda client: sync.sync_all(client, cache, config.site.enterprise_id, y.pull_start))
         counts = cache.counts()
