@@ -50,10 +50,18 @@ VERBS: dict[str, tuple[str, str]] = {
     "hj212": ("hj212", "encode/decode HJ 212 packets"),
     "lpr": ("lpr", "read licence plates in images"),
     "smoke": ("smoke", "grade exhaust smoke (Ringelmann 0-5) in images or clips"),
+    "sim": ("sim", "drive the simulated board's inputs: loop, anti-smash, button"),
     "status": ("status", "what the running lane is doing now"),
     "lift": ("lift", "lift the barrier by hand (a manual passage)"),
     "plate": ("plate", "enter the plate of the vehicle waiting at the gate (manual entry)"),
     "events": ("events", "the lane's events: decisions, barrier, manual acts, alarms"),
+    "doctor": ("doctor", "check the lane end to end: one PASS/WARN/FAIL line per check, with the fix"),
+    "provision": ("provision", "set up this board: config, board, keys, registration, pushes, then doctor"),
+    "relay": ("relay", "pulse the barrier relay through the running lane"),
+    "display": ("display", "show text on the lane's LED display"),
+    "say": ("say", "speak text through the lane's voice module"),
+    "camera": ("camera", "save a snapshot of a lane camera"),
+    "logs": ("logs", "the lane's log (journald where present, else its log file)"),
 }
 
 

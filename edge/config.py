@@ -12,8 +12,10 @@ from pathlib import Path
 
 from edge.errors import EdgeError, ValidationError
 from edge.settings import load, render, section, setting
+from edge.io.settings import DisplaySettings
 from edge.lane.settings import LaneSettings
 from edge.lane.smoke_settings import SmokeSettings
+from edge.policy.settings import PolicySettings
 from edge.store.settings import OutboxSettings
 from edge.uplink.settings import UplinkSettings
 from edge.vision.settings import VisionSettings
@@ -128,6 +130,8 @@ class Config:
     outbox: OutboxSettings = setting(OutboxSettings, doc="Store and forward.")
     vision: VisionSettings = setting(VisionSettings, doc="Plate and smoke recognition.")
     smoke: SmokeSettings = setting(SmokeSettings, doc="Black-smoke camera (optional).")
+    policy: PolicySettings = setting(PolicySettings, doc="Gate decision: local rules (README \"Gate decision\").")
+    display: DisplaySettings = setting(DisplaySettings, doc="LED display and voice module on RS-485 (HJ 1321 function 8).")
     enterprise: EnterpriseSettings | None = setting(None, doc="Enterprise details uploaded to the platform (Yunnan 6.3).")
     cameras: list[CameraSettings] = setting([], doc="Cameras (Yunnan 6.4).")
 

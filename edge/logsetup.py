@@ -154,3 +154,15 @@ def _quiet_cv2(cv2) -> None:
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     except Exception:
         pass
+
+
+def add_file(path, max_bytes: int = 1 << 20, backups: int = 3) -> None:
+    """Also write the log to `path` (rotated: max_bytes x backups) — for `edge logs` where no
+    journald keeps it. Same format and secret masking as stderr, plus the time."""
+    import logging.handlers
+    from pathlib import Path
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler.setFormatter(_Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_Redact())
+    logging.getLogger().addHandler(handler)

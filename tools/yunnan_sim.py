@@ -35,7 +35,8 @@ records of ~10 KB and isNew "1", forever; `platform.page_extras[endpoint] = [...
 those (malformed) records to every page of that pull.
 Other admin calls: GET /_sim/state (counts; accessDuplicates), GET /_sim/record-ids
 ({recordId: times received}), POST /_sim/expire-tokens, POST /_sim/seed
-{"exceed": N, "strategies": N, "alarms": N}, DELETE /_sim/faults.
+{"exceed": N, "strategies": N, "alarms": N}, DELETE /_sim/faults, POST /_sim/clock
+{"offset_s": S} (the platform's clock runs S seconds off: its HTTP Date headers show it).
 
 From Python: `platform.record_ids` (Counter of vehicleAccess recordIds: duplicates visible),
 `platform.received[endpoint]` (plaintexts; photos kept only as {"jpegBytes", "sha256"}),
@@ -49,6 +50,7 @@ import argparse
 import asyncio
 import base64
 import collections
+import email.utils
 import hashlib
 import json
 import random
@@ -193,6 +195,7 @@ class Platform:
         self.flood = False
         self.flood_pages = 0
         self.page_extras: dict[str, list] = {}
+        self.clock_offset_s = 0.0   # the platform's wall clock minus the real one (its HTTP Date)
 
     # ------------------------------------------------------------ control (tests, admin API)
 
@@ -544,6 +547,11 @@ class Platform:
 def create_app(platform: Platform, base_path: str = BASE_PATH, paths: dict | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     app[PLATFORM] = platform
+
+    async def date_header(request, response):
+        # every answer's Date comes from the platform's own clock (edge doctor compares with it)
+        response.headers["Date"] = email.utils.formatdate(time.time() + platform.clock_offset_s, usegmt=True)
+    app.on_response_prepare.append(date_header)
     for name, path in endpoints.paths(paths).items():
         async def handler(request, name=name):
             return await platform.handle(name, request)
@@ -572,10 +580,20 @@ def create_app(platform: Platform, base_path: str = BASE_PATH, paths: dict | Non
         platform.seed_exceed(int(obj.get("exceed", 0)))
         platform.seed_strategies(int(obj.get("strategies", 0)))
         platform.seed_alarms(int(obj.get("alarms", 0)))
+        # whole records too: a scenario puts one given plate on the list, one given alert in force
+        for rec in obj.get("exceed_records", ()):
+            platform.exceed.append((obj.get("date", "2025-08-01"), rec))
+        for rec in obj.get("strategy_records", ()):
+            platform.strategies.append((obj.get("date", "2025-08-01"), rec))
         return web.json_response(platform.state())
 
     async def record_ids(request):
         return web.json_response(dict(platform.record_ids))
+
+    async def clock(request):
+        obj = await request.json()
+        platform.clock_offset_s = float(obj.get("offset_s", 0))
+        return web.json_response({"offset_s": platform.clock_offset_s})
 
     app.router.add_route("POST", "/_sim/faults", faults)
     app.router.add_route("DELETE", "/_sim/faults", faults)
@@ -583,6 +601,7 @@ def create_app(platform: Platform, base_path: str = BASE_PATH, paths: dict | Non
     app.router.add_post("/_sim/expire-tokens", expire)
     app.router.add_post("/_sim/seed", seed)
     app.router.add_get("/_sim/record-ids", record_ids)
+    app.router.add_post("/_sim/clock", clock)
     return app
 
 
@@ -596,8 +615,11 @@ def main(argv=None) -> int:
     ap.add_argument("--sign-scope", choices=crypto.SIGN_SCOPES, default="key+content")
     ap.add_argument("--sign-input", choices=crypto.SIGN_INPUTS, default="bytes")
     ap.add_argument("--slow", type=float, default=30.0, metavar="S", help="delay of the 'timeout' fault")
+    ap.add_argument("--clock-offset", type=float, default=0.0, metavar="S",
+                    help="the platform's clock runs S seconds ahead (negative: behind) in its Date headers")
     a = ap.parse_args(argv)
     platform = Platform(token_life_s=a.token_life, sign_scope=a.sign_scope, sign_input=a.sign_input, slow_s=a.slow)
+    platform.clock_offset_s = a.clock_offset
     platform.seed_exceed(a.seed_exceed)
     platform.seed_strategies(a.seed_strategies)
     platform.seed_alarms(a.seed_alarms)

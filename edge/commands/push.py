@@ -104,9 +104,13 @@ def _push_verification(args, config):
     if problems:
         raise ValidationError(problems, "exceed verification file")
 
+    from edge.store.platform_cache import PlatformCache
+
     async def go(client):
-        for row in rows:
-            await client.upload_exceed_verification(row)
+        with PlatformCache.open(config.state_dir) as cache:
+            for row in rows:
+                await client.upload_exceed_verification(row)
+                cache.put_verification(row)      # accepted: the gate may now let a 不超标 vehicle in
         return len(rows)
 
     print("exceed verifications: %d uploaded" % run_client(config, go))

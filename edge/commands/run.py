@@ -14,6 +14,9 @@ def add_arguments(p):
 def run(args, ctx):
     config, board = ctx.config, ctx.board
     logsetup.setup(getattr(args, "log_level", None) or config.log.level)
+    if "JOURNAL_STREAM" not in os.environ:  # not under journald: keep a log file for `edge logs`
+        from edge.commands.logs import log_file
+        logsetup.add_file(log_file(config.state_dir))
     if board.simulated:
         os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
     from edge.lane.service import LaneService

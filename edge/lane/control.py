@@ -23,7 +23,7 @@ class ControlError(EdgeError):
     """A request the lane refuses (bad argument, wrong state): one line for the user."""
 
 
-def _text(args: dict, key: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
+def _text(args: dict, key: str, *, required: bool = True, limit: int = MAX_TEXT, lines: bool = False) -> str:
     value = args.get(key, "")
     if value is None:
         value = ""
@@ -34,7 +34,7 @@ def _text(args: dict, key: str, *, required: bool = True, limit: int = MAX_TEXT)
         raise ControlError("%s: required" % key)
     if len(value) > limit:
         raise ControlError("%s: at most %d characters" % (key, limit))
-    if any(ord(c) < 32 for c in value):
+    if any(ord(c) < 32 and not (lines and c == "\n") for c in value):
         raise ControlError("%s: must not contain control characters" % key)
     return value
 
@@ -127,7 +127,7 @@ class LaneControl:
         return answer
 
     async def display(self, args, who):
-        text = _text(args, "text")
+        text = _text(args, "text", lines=True)  # one display line per "\n"
         lines = [t for t in text.split("\n") if t] if "\n" in text else [text]
         await self._gate().show(lines)
         self._action("display", who, text=text)

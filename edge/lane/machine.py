@@ -49,6 +49,7 @@ DEFAULTS = {
     "clip_post_ms": 5000,         # and ends this long after the vehicle left
     "clip_min_ms": 10000,         # Ningxia 4.5.3.3: at least 10 s
     "vote_min_reads": 3,
+    "gone_ignore_ms": 5000,       # reads of the plate that just left are not the next vehicle's
 }
 
 WAIT_TEXT = ["车牌未识别", "请人工登记"]
@@ -78,6 +79,7 @@ class LaneMachine:
         self.token = 0              # decision requests; a late answer is ignored
         self.loop_since = None
         self.stuck_alarmed = False
+        self.gone = None            # (plate, ms) of the vehicle that last left the gate
 
     # ------------------------------------------------------------------ helpers
     def _new_vehicle(self, now):
@@ -149,6 +151,10 @@ class LaneMachine:
             self.timers["close"] = now + self.s["close_delay_ms"]
 
     def _back_to_idle(self, now):
+        if self.vehicle is not None and self.vehicle["plate"]:
+            # the camera still sees the one leaving for a moment: that is not the next vehicle
+            self.gone = (self.vehicle["plate"], now)
+        self.preroll = []
         self.vehicle = None
         self.vote.reset()
         self.timers.pop("plate", None)
@@ -286,6 +292,8 @@ class LaneMachine:
         """One frame's plate read from the lane camera."""
         if not plate:
             return []
+        if self.gone is not None and plate == self.gone[0] and now - self.gone[1] < self.s["gone_ignore_ms"]:
+            return []
         st = self.state
         if st == IDLE:
             self.preroll.append((now, plate, color, confidence))
@@ -365,6 +373,7 @@ class LaneMachine:
             self._settle_plate(v)
             out += self._record(True)
         out.append(("show", ["人工放行", (v or {}).get("plate") or ""]))
+        out.append(("say", "人工放行，请通行"))
         out.append(("reply", {"ok": True, "plate": (v or {}).get("plate") or None}))
         return out
 

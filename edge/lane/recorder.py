@@ -33,7 +33,8 @@ from edge.vision.annotate import annotate, stamp_lines
 log = logging.getLogger(__name__)
 
 PHOTO_FIELDS = ("carHeadImg", "carImg")
-SEQ_MOD = 100000  # recordId carries a 5-digit sequence; with the ms timestamp it stays unique
+SEQ_MOD = 100000
+AWAITING = "awaiting registration (未登记车辆，登记后补传)"  # recordId carries a 5-digit sequence; with the ms timestamp it stays unique
 
 
 class Recorder:
@@ -118,9 +119,16 @@ class Recorder:
         passage.setdefault("time", timeutil.now())
         photos = self.photos(passage, timeutil.fmt_datetime(passage["time"]))
 
+        waiting = bool(passage.get("plate")) and not passage.get("vehicle") and not passage.get("vehicle_id")
+
         def check(rec):
             problems = validate.validate("access", rec)
-            return "; ".join("%s: %s" % p for p in problems) if problems else None
+            if not problems:
+                return None
+            text = "; ".join("%s: %s" % p for p in problems)
+            # a plate the ledger does not know: kept until the guard registers the vehicle
+            # (edge.store.repair retries it then), never sent with an invented vehicleId/VIN
+            return (AWAITING + ": " + text) if waiting else text
 
         rec, ok = self.outbox.put_new(lambda seq: self.build(passage, seq), photos, validate=check)
         if self.on_record:

@@ -23,6 +23,7 @@ class LaneRunner:
         self._wake = aio.Event()
         self._closed = False
         self.handled = 0
+        self.loop_ms = None  # when the loop last went round (the systemd watchdog reads it)
 
     def submit(self, name, *args):
         """Queue one machine input, e.g. submit("loop", True). Never blocks."""
@@ -58,6 +59,7 @@ class LaneRunner:
                     box[0] = {"ok": True}
                     box[1].set()
             now = self.clock_ms()
+            self.loop_ms = now
             actions = self.machine.tick(now)
             if actions:
                 await self._do(actions, None)

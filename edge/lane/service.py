@@ -1,19 +1,21 @@
 """The lane service: what `edge run` runs on a board, as supervised jobs.
 
+    gate           the lane state machine (edge/lane/machine.py) driven by loop / anti-smash /
+                   button inputs, plate reads and control requests; barrier relay, LED + voice,
+                   records, refusals, clips (edge/lane/gate.py)
+    plate-camera   head camera -> plate reader -> the gate's plate reads (and camera trigger)
     uploader       drains the outbox to every configured platform (edge/uplink/uploader.py)
     housekeeping   retention, disk high-water, missing-upload alarm (edge/store/retention.py)
     platform       heartbeat + pulls/confirmations (Yunnan), when [lane] site_duties is on
-    camera         RTSP → plate reader → PlateVote → Recorder, for each [[cameras]] with rtsp_url
-    smoke          [smoke] camera: ROI → Ringelmann grader → smoke events (edge/lane/smoke.py)
+    hj212-status   Ningxia 60002/60003, when [lane] site_duties is on
+    smoke          [smoke] camera: ROI -> Ringelmann grader -> smoke events (edge/lane/smoke.py)
     demo-traffic   simulated board only: a synthetic passage every demo_traffic_interval_s
-    status         writes <state_dir>/status.json (the status page and `edge run` read it)
+    status         writes <state_dir>/status.json
 
-Until the lane state machine (loop detector, decision, barrier) lands, the camera job uses
-the plate itself as the trigger: a passage is one run of frames in which a plate is seen,
-ended by `gap_frames` frames without one, and recorded once PlateVote agrees. Every passage
-goes through the one recording path (Recorder) that the lane will keep using. Each frame's
-plate read also tells the smoke job a vehicle is in its zone. Passages and smoke events are
-published on the in-process bus (edge/lane/events.py) as site/<gate>/<in|out>/passage|smoke.
+Around the jobs: the event log (events.db; every event also on the in-process bus as
+site/<gate>/<in|out>/event), the control socket (edge status|lift|plate|..., the page and
+MQTT all go through LaneControl), and the lane's alarms. Passages and smoke events are also
+published as site/<gate>/<in|out>/passage|smoke.
 """
 from __future__ import annotations
 
@@ -27,7 +29,6 @@ from pathlib import Path
 from edge import timeutil
 from edge.lane.events import EventBus, topic
 from edge.lane.supervisor import Supervisor, every
-from edge.lane.vote import PlateVote
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,10 @@ class LaneService:
         self.outbox = self.uploader = self.recorder = self.smoke = None
         self.eventlog = None
         self.gate = None                       # the gate (state machine + I/O), when it runs
+        self._rules = None                     # [policy], compiled once
         self.alarms: list[dict] = []           # the newest alarms, for the status
         self.bus = EventBus()
+        self.watchdog = None
 
     # ------------------------------------------------------------------ life
     async def run(self, stop: asyncio.Event) -> None:
@@ -58,7 +61,11 @@ class LaneService:
         from edge.lane.eventlog import EventLog
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        from edge.store.ledger import Ledger
+        from edge.store.platform_cache import PlatformCache
         self.outbox = Outbox.from_config(self.config)
+        self.ledger = Ledger.open(self.state_dir)
+        self.cache = PlatformCache.open(self.state_dir)
         self.eventlog = EventLog.open(self.state_dir)
         self.eventlog.on_append = self._publish_event
         self.control = LaneControl(self)
@@ -70,6 +77,9 @@ class LaneService:
         sup.add("uploader", self._uploader_job)
         sup.add("housekeeping", self._housekeeping_job)
         sup.add("status", self._status_job)
+        from edge.lane.watchdog import Watchdog  # systemd READY/WATCHDOG (edge/lane/watchdog.py)
+        self.watchdog = Watchdog(self)
+        sup.add("watchdog", self.watchdog.run)
         lane = self.config.lane
         if lane.site_duties and "yunnan" in self.config.uplink.destinations:
             sup.add("platform", self._platform_job)
@@ -80,9 +90,7 @@ class LaneService:
             self.smoke = SmokeJob.from_config(self.config, self.board, self.outbox, self.bus, self.cameras,
                                               on_record=self._notify_uploader)
             sup.add("smoke", self.smoke.run)
-        for cam in self.config.cameras:
-            if cam.rtsp_url and cam.cameraType == "1":
-                sup.add("camera-%02d" % cam.cameraSeq, self._camera_job(cam))
+        await self._gate_jobs(sup)
         if self.board.simulated and lane.demo_traffic_interval_s > 0:
             sup.add("demo-traffic", self._demo_job)
         log.info("lane %s %s running jobs: %s", self.config.site.gate_id, self.config.site.lane_name,
@@ -94,9 +102,13 @@ class LaneService:
             await control_server.close()
             for cam in self.cameras.values():
                 cam.stop()
+            if self.gate is not None and self.gate.io is not None:
+                self.gate.io.close()
             self._write_status()
             self.event("lane_stop")
             self.eventlog.close()
+            self.ledger.close()
+            self.cache.close()
             self.outbox.close()
 
     # ------------------------------------------------------------------ events and alarms
@@ -205,45 +217,176 @@ class LaneService:
         finally:
             await dest.close()
 
-    def _camera_job(self, cam_cfg):
-        async def job(stop: asyncio.Event) -> None:
-            from edge.vision.camera import CameraSource
-            from edge.vision.interpreter import models_dir
-            from edge.vision.plates.reader import PlateReader
+    # ------------------------------------------------------------------ the gate
+    async def _gate_jobs(self, sup) -> None:
+        """The gate: the state machine always runs (a lane is a gate); the plate camera job when
+        the lane has a plate camera; I/O and signage from the board profile and [display]."""
+        from edge.lane.gate import Gate
+        io = self._open_io()
+        from edge.io.signage import Signage
+        signage = await Signage.open(self.config.display, self.board, self.state_dir)
+        head, body = self._lane_cameras()
+        presence = None
+        if self.config.lane.trigger == "camera":
+            from edge.vision.presence import VehiclePresence
+            presence = VehiclePresence.from_config(self.config)
+        self.gate = Gate(self, io=io, signage=signage, head_camera=head, body_camera=body, presence=presence,
+                         decide=self._decide)
+        sup.add("gate", self.gate.machine_job)
+        if head is not None:
+            sup.add("plate-camera", self._plate_camera_job)
+
+    def _open_io(self):
+        from edge.errors import EdgeError
+        from edge.io.gpio import GateIO
+        try:
+            return GateIO.from_board(self.board)
+        except EdgeError as e:
+            # the lane keeps reading and recording; every barrier move becomes a relay-fault alarm
+            self.alarm("gpio", str(e))
+            return None
+
+    def _lane_cameras(self):
+        """(head, body) CameraSources: the plate camera (cameraType 1) and an optional body camera."""
+        from edge.vision.camera import CameraSource
+        head = body = None
+        for cam in self.config.cameras:
+            if not cam.rtsp_url:
+                continue
+            role = getattr(cam, "role", "") or ("head" if cam.cameraType == "1" else "")
+            if role not in ("head", "body") or (role == "head" and head) or (role == "body" and body):
+                continue
+            src = self.cameras.get(cam.cameraName) or CameraSource(cam.rtsp_url).start()
+            self.cameras[cam.cameraName] = src
+            if role == "head":
+                head = src
+            else:
+                body = src
+        return head, body
+
+    async def _plate_camera_job(self, stop: asyncio.Event) -> None:
+        from edge.vision.interpreter import models_dir
+        from edge.vision.plates.reader import PlateReader
+        if self.gate.reader is None:
             v = self.config.vision
-            reader = await asyncio.to_thread(
+            self.gate.reader = await asyncio.to_thread(
                 PlateReader, v.models_dir or str(models_dir()), v.threads or self.board.inference.threads,
                 self.board.inference.delegate, variant=v.plate_variant, score_threshold=v.plate_detect_threshold,
                 min_confidence=v.plate_min_confidence, zoom=v.plate_zoom)
-            cam = self.cameras.get(cam_cfg.cameraName) or CameraSource(cam_cfg.rtsp_url).start()
-            self.cameras[cam_cfg.cameraName] = cam
-            await PlateTrigger(cam, reader, self._record_read,
-                               on_read=self.smoke.on_plate if self.smoke else None).run(stop)
-        return job
+        await self.gate.camera_job(stop)
 
-    async def _record_read(self, plate: str, color: str, confidence: float, image) -> None:
-        import cv2
-        ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-        photo = jpeg.tobytes() if ok else None
-        await self._record(self.passage(plate, color, {"carHeadImg": photo, "carImg": photo}), confidence)
+    async def _decide(self, req: dict):
+        """(decision, facts) for the plate at the gate: ledger + platform cache + [policy]."""
+        from edge import policy
+        from edge.lane.facts import gather
 
-    def passage(self, plate: str, color: str, photos: dict) -> dict:
-        """A passage from a plate read: the vehicle's ledger entry (vehicleId, VIN: the spec
-        requires them) and the lane's cargo defaults fill what the camera cannot see."""
-        from edge.domain.codes import plate_color_code
-        from edge.store.ledger import Ledger
+        def facts():
+            return gather(req["plate"], req["color"], ledger=self.ledger, cache=self.cache, config=self.config,
+                          now=timeutil.now(), manual=bool(req.get("manual")))
+        f = await asyncio.to_thread(facts)
+        if self._rules is None:
+            self._rules = policy.compile_rules(self.config.policy)
+        return policy.decide(f, self._rules), f
+
+    def idle_lines(self) -> list[str]:
+        """What the display shows with nobody at the gate: the lane and the control in force."""
+        from edge import policy
+        try:
+            strategies = self.cache.active_strategies(timeutil.now())
+        except Exception:  # a damaged cache must not blank the display
+            strategies = []
+        if self._rules is None:
+            self._rules = policy.compile_rules(self.config.policy)
+        now = timeutil.fmt_datetime(timeutil.now())
+        return [self.config.site.lane_name or "欢迎光临", "管控状态: " + policy.control_text(strategies, self._rules, now)]
+
+    # ------------------------------------------------------------------ records
+    def passage(self, plate: str, color: str, photos: dict, *, vehicle=None, manual: bool = False,
+                note: str | None = None) -> dict:
+        """A passage for the Recorder: the vehicle's ledger entry (vehicleId, VIN: the spec
+        requires them; the decision's facts found it, plate first) and the lane's cargo defaults
+        fill what the camera cannot see."""
         lane = self.config.lane
-        with Ledger.open(self.state_dir) as ledger:
-            try:
-                vehicle = ledger.vehicle_by_plate(plate, plate_color_code(color))
-            except ValueError:
-                vehicle = ledger.vehicle_by_plate(plate)
         passage = {"plate": plate, "plate_color": color, "access_type": "0" if lane.direction == "in" else "1",
-                   "pass_mode": "auto", "photos": photos, "cargo_type": lane.default_cargo_type,
-                   "cargo_weight": lane.default_cargo_weight, "cargo_unit": lane.default_cargo_unit}
+                   "pass_mode": "manual" if manual else "auto", "photos": photos,
+                   "cargo_type": lane.default_cargo_type, "cargo_weight": lane.default_cargo_weight,
+                   "cargo_unit": lane.default_cargo_unit}
         if vehicle:
             passage["vehicle"] = vehicle
+        if note:
+            passage["note"] = note
         return passage
+
+    async def record_passage(self, passage: dict, confidence) -> dict:
+        rec = await self.recorder.record_async(passage)
+        entry = {"recordId": rec["recordId"], "licensePlate": rec["licensePlate"],
+                 "plateColor": rec["plateColor"], "accessTime": rec["accessTime"],
+                 "passMode": rec["passMode"], "confidence": confidence}
+        self.passages = (self.passages + [entry])[-20:]
+        self.bus.publish(topic(self.config.site.gate_id, self.config.lane.direction, "passage"), entry)
+        log.info("recorded %s %s (%s)", rec["recordId"], rec["licensePlate"] or "(unread)", rec["accessTime"])
+        return rec
+
+    def release_awaiting(self, plate: str) -> int:
+        """Records of `plate` kept as rejected (awaiting registration): looked up in the ledger again,
+        re-validated and sent when valid now (edge.store.repair, the same path as `edge outbox retry`)."""
+        from edge.store import repair
+        from edge.store.outbox import REJECTED
+        n = 0
+        for row in self.outbox.list(states=(REJECTED,), kind="access"):
+            rec = self.outbox.get(row["record_id"])
+            if rec and rec["record"].get("licensePlate") == plate:
+                ok, _problems = repair.retry(self.outbox, self.ledger, row["record_id"])
+                n += bool(ok)
+        if n:
+            self._notify_uploader()
+        return n
+
+    def set_cargo(self, record_id: str, fields: dict) -> list[str]:
+        """Cargo name and amount for a record not yet sent (HJ 1321 function 10), within 24 h."""
+        from edge.domain import validate
+        rec = self.outbox.get(record_id)
+        if rec is None or rec["kind"] != "access":
+            return ["recordId: no access record %s" % record_id]
+        if time.time() * 1000 - rec["created_ms"] > 24 * 3600 * 1000:
+            return ["recordId: %s is older than 24 h" % record_id]
+        problems = self.outbox.fix(record_id, fields, lambda body: validate.validate("access", body))
+        self._notify_uploader()
+        return ["%s: %s" % p if isinstance(p, tuple) else str(p) for p in problems]
+
+    def _local_id(self, prefix: str, n) -> str:
+        return "%s%s%s%05d" % (prefix, timeutil.stamp_ms(timeutil.now()), self.config.site.gate_id,
+                               (n or 0) % 100000)
+
+    async def record_refusal(self, p: dict, jpeg: bytes | None) -> str:
+        """A refused vehicle did not pass: not an access record, but its photo, plate and reason
+        are kept locally (kind "refusal") for the guard and the officer."""
+        from edge.vision.annotate import annotate, stamp_lines
+        at = timeutil.fmt_datetime(timeutil.now())
+        d = p.get("decision") or {}
+        rec = {"recordId": self._local_id("REF", p["n"]), "gateId": self.config.site.gate_id,
+               "entranceId": self.config.site.entrance_id, "licensePlate": p["plate"], "plateColor": p["color"],
+               "time": at, "reason": d.get("reason"), "code": d.get("code"), "manual": bool(p.get("manual")),
+               "who": p.get("who")}
+        media = {}
+        if jpeg:
+            lines = stamp_lines({"licensePlate": p["plate"], "accessTime": at, "gateId": rec["gateId"],
+                                 "accessType": "0" if self.config.lane.direction == "in" else "1"}, p["color"])
+            media["carHeadImg"] = await asyncio.to_thread(annotate, jpeg, lines + ["禁止通行: %s" % (d.get("reason") or "")])
+        await asyncio.to_thread(self.outbox.put, rec, media, kind="refusal")
+        return rec["recordId"]
+
+    async def record_clip(self, req: dict, record_id: str | None, data: bytes, start: float, end: float) -> str:
+        """A clip (stream copy from the camera's ring) kept with its passage, or on its own for a
+        manual lift (HJ 1321: 手动起杆时自动录制视频并单独保存)."""
+        from datetime import datetime
+        fmt = lambda t: timeutil.fmt_datetime(datetime.fromtimestamp(t, timeutil.BEIJING))  # noqa: E731
+        rec = {"recordId": self._local_id("CLP", req.get("n")), "of": record_id, "clipOf": req["of"],
+               "gateId": self.config.site.gate_id, "licensePlate": req.get("plate") or "",
+               "manual": bool(req.get("manual")), "who": req.get("who"), "reason": req.get("reason"),
+               "from": fmt(start), "to": fmt(end)}
+        await asyncio.to_thread(self.outbox.put, rec, {"clip": (data, "mp4")}, kind="clip")
+        return rec["recordId"]
 
     async def _demo_job(self, stop: asyncio.Event) -> None:
         import random
@@ -254,17 +397,8 @@ class LaneService:
         async def one():
             passage = await asyncio.to_thread(demo_passage, rng, self.config.site.enterprise_id,
                                               self.outbox.seq() + 1)
-            await self._record(passage, None)
+            await self.record_passage(passage, None)
         await every(self.config.lane.demo_traffic_interval_s, stop, one)
-
-    async def _record(self, passage: dict, confidence) -> None:
-        rec = await self.recorder.record_async(passage)
-        entry = {"recordId": rec["recordId"], "licensePlate": rec["licensePlate"],
-                 "plateColor": rec["plateColor"], "accessTime": rec["accessTime"],
-                 "passMode": rec["passMode"], "confidence": confidence}
-        self.passages = (self.passages + [entry])[-20:]
-        self.bus.publish(topic(self.config.site.gate_id, self.config.lane.direction, "passage"), entry)
-        log.info("recorded %s %s (%s)", rec["recordId"], rec["licensePlate"] or "(unread)", rec["accessTime"])
 
     async def _status_job(self, stop: asyncio.Event) -> None:
         async def tick():
@@ -286,6 +420,7 @@ class LaneService:
             "platform": self.platform, "passages": self.passages,
             "smoke": self.smoke.status() if self.smoke else None,
             "direction": self.config.lane.direction, "role": "solo", "alarms": self.alarms,
+            "watchdog": self.watchdog.state if self.watchdog else None,
             "outbox": {"pending": sum(pending.values()), "rejected": ob.count(state="rejected") if ob else 0},
             **(self.gate.status() if self.gate is not None else {"state": "no gate"}),
         }
@@ -298,55 +433,3 @@ class LaneService:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.status(), ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, path)
-
-
-class PlateTrigger:
-    """Provisional passage trigger: consecutive frames with a plate = one vehicle passing."""
-
-    def __init__(self, camera, reader, on_passage, *, gap_frames: int = 5, min_reads: int = 3, on_read=None):
-        self.camera = camera
-        self.reader = reader
-        self.on_passage = on_passage
-        self.on_read = on_read  # every frame's plate read (the smoke job's vehicle signal)
-        self.gap_frames = gap_frames
-        self.vote = PlateVote(min_reads=min_reads)
-        self.best = None       # (confidence, read, image) of the best frame of this passage
-        self.misses = 0
-
-    async def run(self, stop: asyncio.Event) -> None:
-        seq = 0
-        while not stop.is_set():
-            frame = await asyncio.to_thread(self.camera.wait_next, seq, 1.0)
-            if frame is None:
-                continue
-            seq = frame.seq
-            reads = await asyncio.to_thread(self.reader.read, frame.image)
-            await self.feed(reads, frame.image)
-
-    async def feed(self, reads: list[dict], image) -> None:
-        if reads:
-            r = reads[0]
-            self.misses = 0
-            if self.on_read:
-                self.on_read(r["plate"], r["color"])
-            self.vote.add(r["plate"], r["color"], r["confidence"])
-            if self.best is None or r["confidence"] > self.best[0]:
-                self.best = (r["confidence"], r, image)
-            return
-        if not self.vote.reads:
-            return
-        self.misses += 1
-        if self.misses < self.gap_frames:
-            return
-        result = self.vote.result()
-        best = self.best
-        self.vote.reset()
-        self.best, self.misses = None, 0
-        if result is None:
-            # the frames disagree: the vehicle still passed, so record the best single read
-            # with its (low) confidence rather than lose the passage
-            conf, r, _ = best
-            log.warning("frames disagree on the plate; recording the best read %s (%.2f)", r["plate"], conf)
-            result = (r["plate"], r["color"], round(conf * 0.5, 4))
-        plate, color, conf = result
-        await self.on_passage(plate, color, conf, best[2])

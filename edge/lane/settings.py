@@ -21,5 +21,23 @@ class LaneSettings:
     default_cargo_unit: Literal["", "T", "L", "P"] = setting("T", doc="Cargo unit: T tonnes, L litres, P packs.")
     production_state: Literal["正常", "停产", "限产"] = setting(
         "正常", doc="Production state reported in HJ 212 CN 60003 (生产情况): 正常, 停产 or 限产.")
+    trigger: Literal["loop", "camera"] = setting(
+        "loop", doc="What tells the lane a vehicle is at the gate: \"loop\" (the loop detector input) or\n"
+                    "\"camera\" (the plate camera against the empty-lane reference: boards without a loop).")
+    plate_timeout_s: float = setting(8.0, doc="A vehicle whose plate is not voted within this long waits for a manual entry.",
+                                     min=1, max=120)
+    close_delay_s: float = setting(1.5, doc="Loop and anti-smash clear this long before the barrier closes.", min=0, max=60)
+    pass_timeout_s: float = setting(60.0, doc="Barrier up and nobody passes: close after this long (once clear).",
+                                    min=5, max=3600)
+    loop_stuck_s: float = setting(300.0, doc="Loop occupied this long: alarm (a parked vehicle or a faulty loop).",
+                                  min=10)
+    barrier_feedback_s: float = setting(5.0, doc="With a barrier feedback input: the barrier must report open within\n"
+                                                 "this long of the relay, else a relay-fault alarm.", min=0.5, max=60)
+    clip_pre_s: float = setting(5.0, doc="A passage clip starts this long before the vehicle arrived.", min=0, max=60)
+    clip_post_s: float = setting(5.0, doc="... and ends this long after it left (at least 10 s in all: Ningxia 4.5.3.3).",
+                                 min=0, max=60)
+    cargo_hold_s: float = setting(
+        0.0, doc="Hold each access record this long for a cargo entry on the status page before it is sent\n"
+                 "(HJ 1321 function 10; 0: send at once with the default cargo).", min=0, max=86400)
     demo_traffic_interval_s: float = setting(
         0.0, doc="Simulated board only: record a synthetic passage this often (0: off).", min=0)

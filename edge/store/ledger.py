@@ -179,6 +179,14 @@ class Ledger(SqliteStore):
         return None
 
     @locked
+    def vehicles_by_plate(self, plate) -> list[dict]:
+        """Every ledger entry (6.11 fields, no images) with this plate, whatever its colour,
+        most recently changed first (the newest entry wins): the gate matches on the plate and
+        uses the colour only to choose."""
+        rows = self.db.execute("SELECT data FROM vehicle WHERE plate_key=? ORDER BY rowid DESC", (plate_key(plate),))
+        return [json.loads(r[0]) for r in rows]
+
+    @locked
     def next_seq(self, kind: str, prefix: str) -> int:
         """1 + the highest 5-digit sequence among ids starting with `prefix`."""
         table = KINDS[kind][0]

@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS strategy (
 CREATE TABLE IF NOT EXISTS alarm (
     alarm_id TEXT PRIMARY KEY, record_id TEXT, plate_key TEXT, plate_color TEXT, data TEXT NOT NULL,
     pulled_at TEXT NOT NULL, confirmed_at TEXT);
+CREATE TABLE IF NOT EXISTS exceed_verification (
+    record_id TEXT NOT NULL, plate_key TEXT NOT NULL, result TEXT NOT NULL, verified_on TEXT,
+    data TEXT NOT NULL, stored_at TEXT NOT NULL, PRIMARY KEY (record_id, verified_on));
+CREATE INDEX IF NOT EXISTS exceed_verification_plate ON exceed_verification(plate_key);
 CREATE TABLE IF NOT EXISTS pull_state (
     list TEXT PRIMARY KEY, timestamp TEXT NOT NULL, pulled_at TEXT NOT NULL, pages INTEGER, records INTEGER);
 """
@@ -202,6 +206,23 @@ class PlatformCache(SqliteStore):
     @locked
     def strategies(self) -> list[dict]:
         return [json.loads(r[0]) for r in self.db.execute("SELECT data FROM strategy ORDER BY startdate")]
+
+    @locked
+    def put_verification(self, row: dict) -> None:
+        """Keep a 6.14 verification the platform accepted (edge push exceed-verification, the
+        lane's verify_exceed): the gate stops refusing an exceed entry verified 不超标."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO exceed_verification VALUES (?,?,?,?,?,?)",
+                            (str(row.get("recordId") or ""), plate_key(row.get("licensePlate")),
+                             str(row.get("excessVerifica")), str(row.get("excessVerificadate") or ""),
+                             json.dumps(row, ensure_ascii=False), now_text()))
+
+    @locked
+    def verifications(self, plate=None, record_id=None) -> list[dict]:
+        """6.14 verifications of a plate or of an exceed record (both: either), in the order stored."""
+        rows = self.db.execute("SELECT data FROM exceed_verification WHERE plate_key=? OR record_id=? "
+                               "ORDER BY stored_at, rowid", (plate_key(plate) if plate else None, record_id))
+        return [json.loads(r[0]) for r in rows]
 
     @locked
     def alarms(self, plate=None) -> list[dict]:

@@ -16,11 +16,11 @@ from edge.store.outbox import Outbox, OutboxError
 
 def ledger_changes(record: dict, ledger) -> dict:
     """The fields an access record takes from the ledger entry of its plate ({} if none)."""
+    from edge.lane.facts import identify   # the gate's own matching: plate first, colour to choose
     plate = record.get("licensePlate")
     if not plate or ledger is None:
         return {}
-    color = record.get("plateColor")
-    vehicle = ledger.vehicle_by_plate(plate, color if color not in (None, "") else None)
+    vehicle, _note = identify(plate, record.get("plateColor"), ledger)
     if vehicle is None:
         return {}
     changes = {"vehicle": vehicle}

@@ -46,7 +46,10 @@ def load_model(path: str | Path, threads: int = 1, delegate: str = ""):
 
 
 def models_dir(configured: str = "") -> Path:
-    """The configured models dir, else the repo's/installed models/."""
+    """The configured models dir, else the checkout's models/, else the installed ones
+    (tools/install.sh puts them in /usr/share/edge/models, beside the board profiles)."""
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2] / "models"
+    checkout = Path(__file__).resolve().parents[2] / "models"
+    installed = Path("/usr/share/edge/models")
+    return installed if not checkout.is_dir() and installed.is_dir() else checkout

@@ -250,3 +250,18 @@ async def test_runner_survives_a_bad_input(bad):
     await task
     assert reply["ok"] is True
     assert any(c[0] == "alarm" for c in hooks.calls)
+
+
+def test_the_plate_of_the_vehicle_that_just_left_is_not_the_next_ones():
+    m = LaneMachine({"gone_ignore_ms": 5000})
+    arrive_and_vote(m, "宁B00001")
+    m.decided(m.token, REFUSE, 100)
+    m.loop(False, 1000)                       # it backs off; the camera still sees it
+    for t in (1100, 1200, 1300):
+        m.plate_read("宁B00001", "yellow", 0.9, t)
+    m.loop(True, 2000)                        # the next one, plate covered
+    assert m.state == "reading" and m.vote.reads == []
+    out = []
+    for t in (7000, 7100, 7200):              # the same truck back again later is read as usual
+        out += m.plate_read("宁B00001", "yellow", 0.9, t)
+    assert verbs(out) == ["decide"]

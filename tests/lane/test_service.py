@@ -50,7 +50,8 @@ async def test_lane_service_delivers_passages_and_hj212_status(tmp_path):
     # the status file the status page will read
     st = json.loads((tmp_path / "status.json").read_text(encoding="utf-8"))
     assert st["gate"] == "A01" and st["records"] >= 3
-    assert set(st["jobs"]) == {"uploader", "housekeeping", "status", "hj212-status", "demo-traffic"}
+    assert set(st["jobs"]) == {"uploader", "housekeeping", "status", "watchdog", "hj212-status", "demo-traffic",
+                               "gate"}
     assert st["platform"]["hj212_status"] == "正常"
     assert st["restarts"] == {}
     # every passage the service recorded reached the receiver exactly once

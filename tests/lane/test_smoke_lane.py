@@ -4,6 +4,7 @@ lane service reads plates AND grades the ROI of the same stream with the committ
 and stores events in a real SQLite outbox; delivery to a real HJ 212 receiver on 127.0.0.1."""
 import asyncio
 import json
+import time
 import tomllib
 
 import cv2
@@ -74,7 +75,24 @@ def lane_config(state, rtsp_url, hj212_port, smoke_destinations):
     data["smoke"].update(camera=CAMERA, roi=list(ROI), fps=float(FPS), min_frames=4, watch_frames=20,
                          vehicle_hold_s=0.5, reference_refresh_s=1.0, clip_frames=5, clip_width=320,
                          destinations=smoke_destinations)
+    data["lane"]["plate_timeout_s"] = 2.0
+    data.setdefault("policy", {})["unregistered"] = "allow"   # the clip's truck is in no ledger
     return load(Config, data)
+
+
+async def loop_follows_the_truck(service, stop):
+    """A loop detector for the clip: on while the lane camera reads the truck's plate, off
+    0.8 s after the last read (the clip has no loop; the gate needs one to see a vehicle)."""
+    on = False
+    while not stop.is_set():
+        await asyncio.sleep(0.1)
+        gate = service.gate
+        if gate is None or gate.io is None:
+            continue
+        recent = bool(gate.frames) and time.monotonic() - gate.frames[-1][0] < 0.8
+        if recent != on:
+            on = recent
+            gate.sim_drive("loop", on)
 
 
 async def run_lane(config, until, timeout_s=90):
@@ -84,6 +102,7 @@ async def run_lane(config, until, timeout_s=90):
     service.bus.subscribe("site/A01/in/+", lambda t, p: got.append((t, p)))
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
+    loop_task = asyncio.create_task(loop_follows_the_truck(service, stop))
     try:
         for _ in range(int(timeout_s * 10)):
             await asyncio.sleep(0.1)
@@ -93,6 +112,7 @@ async def run_lane(config, until, timeout_s=90):
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
+        await loop_task
     return service, got
 
 

@@ -84,3 +84,35 @@ def test_push_vehicles_refused_entry_stays_pending(sim, tmp_path, capsys):
     sim.platform.inject("500", count=10, endpoint="vehicle")
     assert main(["push", "vehicles", "--all", "--config", cfg]) == 2
     assert "platform" in capsys.readouterr().err
+
+
+def test_pushed_verification_clears_the_exceed_entry_at_the_gate(sim, tmp_path, capsys):
+    """6.14 pushed by `edge push exceed-verification` is kept once the platform took it, and the
+    gate's facts then say the exceed entry is cleared (不超标) or still stands (超标)."""
+    from edge.lane.facts import gather
+    from edge.policy import decide
+    from edge.store.platform_cache import PlatformCache
+    cfg = _setup(sim, tmp_path, capsys)
+    config = load_config(cfg)
+    entry = dict(example("exceed-vehicle"), sendTime="20250704")           # recordId EV001, 云A12345
+    with PlatformCache.open(config.state_dir) as cache:
+        cache.upsert_exceed([entry])
+        before = gather("云A12345", "yellow", ledger=None, cache=cache, config=config, now="2025-09-26 08:00:00")
+    assert before["exceed"]["recordId"] == "EV001" and before["exceed_cleared"] is False
+    assert decide(before, config.policy)["code"] == "exceed"
+    (tmp_path / "ver.json").write_text(json.dumps([example("exceed-verification")], ensure_ascii=False),
+                                       encoding="utf-8")                   # excessVerifica 1 不超标
+    assert main(["push", "exceed-verification", str(tmp_path / "ver.json"), "--config", cfg]) == 0
+    with PlatformCache.open(config.state_dir) as cache:
+        after = gather("云A12345", "yellow", ledger=None, cache=cache, config=config, now="2025-09-26 08:00:00")
+    assert after["exceed_cleared"] is True
+    assert decide(after, dict(unregistered="allow"))["allowed"] is True
+    # a later 超标 finding the platform refuses is not kept: the entry stays cleared
+    sim.platform.inject("reject", count=1, endpoint="exceed_verification")
+    (tmp_path / "ver.json").write_text(json.dumps([dict(example("exceed-verification"), excessVerifica="0",
+                                                        excessVerificadate="20251001")]), encoding="utf-8")
+    assert main(["push", "exceed-verification", str(tmp_path / "ver.json"), "--config", cfg]) != 0
+    with PlatformCache.open(config.state_dir) as cache:
+        assert len(cache.verifications(plate="云A12345")) == 1
+        again = gather("云A12345", "yellow", ledger=None, cache=cache, config=config, now="2025-10-02 08:00:00")
+    assert again["exceed_cleared"] is True
