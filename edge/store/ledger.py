@@ -180,11 +180,17 @@ class Ledger(SqliteStore):
 
     @locked
     def vehicles_by_plate(self, plate) -> list[dict]:
-        """Every ledger entry (6.11 fields, no images) with this plate, whatever its colour,
-        most recently changed first (the newest entry wins): the gate matches on the plate and
-        uses the colour only to choose."""
-        rows = self.db.execute("SELECT data FROM vehicle WHERE plate_key=? ORDER BY rowid DESC", (plate_key(plate),))
-        return [json.loads(r[0]) for r in rows]
+        """Every ledger entry (6.11 fields, no images) with this plate, whatever its colour: the
+        gate matches on the plate and uses the colour only to choose. Colours in the order their
+        first entry was made (oldest id first); several entries of one plate and colour (one
+        vehicle entered twice) newest first, so the most recent entry wins."""
+        rows = self.db.execute("SELECT id, rowid, COALESCE(plate_color, ''), data FROM vehicle WHERE plate_key=? "
+                               "ORDER BY id", (plate_key(plate),)).fetchall()
+        groups: dict = {}
+        for oid, rowid, color, data in rows:
+            groups.setdefault(color, []).append((rowid, data))
+        return [json.loads(data) for entries in groups.values()
+                for _, data in sorted(entries, key=lambda e: e[0], reverse=True)]
 
     @locked
     def next_seq(self, kind: str, prefix: str) -> int:

@@ -460,9 +460,10 @@ class Outbox:
         with self._lock:
             return [dict(r) for r in self._db.execute(q, args)]
 
-    def integrity_check(self) -> list[str]:
+    def integrity_check(self, quick: bool = False) -> list[str]:
+        """SQLite's own check: ["ok"], or one line per problem found."""
         with self._lock:
-            return [r[0] for r in self._db.execute("PRAGMA integrity_check")]
+            return [r[0] for r in self._db.execute("PRAGMA %s" % ("quick_check" if quick else "integrity_check"))]
 
     def seq(self) -> int:
         with self._lock:
