@@ -25,7 +25,7 @@ def check_regular(path, what: str = "file") -> os.stat_result:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise EdgeError("%s: no such %s" % (path, what)) from None
+        raise EdgeError("%s: cannot read %s (no such file)" % (path, what)) from None
     except OSError as e:
         raise EdgeError("%s: cannot read %s (%s)" % (path, what, e.strerror or e)) from None
     if stat.S_ISDIR(st.st_mode):
@@ -67,7 +67,7 @@ def decode_text(raw: bytes, where: str) -> str:
     try:
         return raw.decode("gb18030")
     except UnicodeDecodeError:
-        raise EdgeError("%s: not text (neither UTF-8 nor GBK/GB18030)" % where) from None
+        raise EdgeError("%s: not UTF-8 or GBK/GB18030 text" % where) from None
 
 
 def read_text(path, what: str = "file", max_bytes: int = MAX_TEXT_BYTES) -> str:

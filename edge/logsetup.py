@@ -144,6 +144,7 @@ def quiet_native() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")          # TFLite / XNNPACK "INFO: Created delegate"
     os.environ.setdefault("GLOG_minloglevel", "3")
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("CV_IO_MAX_IMAGE_PIXELS", str(64_000_000))  # OpenCV's own decoder limit (edge/vision/images.py)
     cv2 = sys.modules.get("cv2")
     if cv2 is not None:
         _quiet_cv2(cv2)
@@ -166,3 +167,85 @@ def add_file(path, max_bytes: int = 1 << 20, backups: int = 3) -> None:
     handler.setFormatter(_Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_Redact())
     logging.getLogger().addHandler(handler)
+
+
+_native_reader = None
+
+
+def capture_native_stderr() -> bool:
+    """Route what C libraries write to file descriptor 2 (FFmpeg's "[rtsp @ 0x…] …", TFLite's
+    "INFO: Created … delegate") into our log at DEBUG, for the lane (`edge run`), whose stderr
+    is the technician's console or journald. Python's own stderr (our log lines, the CLI's
+    error line) keeps writing to the real stderr. Returns False where it cannot be done."""
+    global _native_reader
+    import io
+    import os
+    import threading
+    if _native_reader is not None:
+        return True
+    try:
+        real = os.dup(2)
+        r, w = os.pipe()
+        os.dup2(w, 2)
+        os.close(w)
+    except OSError:
+        return False
+    stream = io.TextIOWrapper(os.fdopen(real, "wb", buffering=0), encoding="utf-8", errors="replace",
+                              line_buffering=True)
+    sys.stderr = stream
+    for h in logging.getLogger().handlers:
+        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler):
+            h.setStream(stream)
+    native = logging.getLogger("native")
+
+    def pump():
+        with os.fdopen(r, "rb", buffering=0) as src:
+            buf = b""
+            while True:
+                chunk = src.read(4096)
+                if not chunk:
+                    return
+                buf += chunk
+                *lines, buf = buf.split(b"\n")
+                for line in lines:
+                    text = line.decode("utf-8", "replace").strip()
+                    if text:
+                        native.debug("%s", clean(text, 500))
+    _native_reader = threading.Thread(target=pump, name="native-stderr", daemon=True)
+    _native_reader.start()
+    return True
+
+
+class native_to_debug:
+    """`with native_to_debug(): ...` — what C code prints on fd 2 meanwhile (TFLite's "INFO:
+    Created TensorFlow Lite XNNPACK delegate for CPU.") goes to the log at DEBUG instead of the
+    console. A no-op where capture_native_stderr() already runs (the lane)."""
+
+    def __enter__(self):
+        import os
+        import tempfile
+        self.saved = None
+        if _native_reader is not None:
+            return self
+        try:
+            sys.stderr.flush()
+            self.tmp = tempfile.TemporaryFile()
+            self.saved = os.dup(2)
+            os.dup2(self.tmp.fileno(), 2)
+        except (OSError, ValueError, AttributeError):
+            self.saved = None
+        return self
+
+    def __exit__(self, *exc):
+        import os
+        if self.saved is None:
+            return False
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        self.tmp.seek(0)
+        text = self.tmp.read().decode("utf-8", "replace")
+        self.tmp.close()
+        for line in text.splitlines():
+            if line.strip():
+                logging.getLogger("native").debug("%s", clean(line.strip(), 500))
+        return False

@@ -12,10 +12,23 @@ from edge.commands._yunnan import run_client
 from edge.errors import ValidationError
 
 WHAT = ("enterprise", "cameras", "vehicles", "machinery", "exceed-verification")
+# singular and plural both work: `edge push vehicle` is what people type
+WORDS = {"enterprise": "enterprise", "enterprises": "enterprise", "camera": "cameras", "cameras": "cameras",
+         "vehicle": "vehicles", "vehicles": "vehicles", "machinery": "machinery", "machine": "machinery",
+         "machines": "machinery", "exceed-verification": "exceed-verification",
+         "exceed-verifications": "exceed-verification"}
+
+
+def what_word(text):
+    import argparse
+    try:
+        return WORDS[text]
+    except KeyError:
+        raise argparse.ArgumentTypeError("%r: one of %s" % (text, ", ".join(WHAT))) from None
 
 
 def add_arguments(p):
-    p.add_argument("what", choices=WHAT)
+    p.add_argument("what", type=what_word, metavar="|".join(WHAT))
     p.add_argument("file", nargs="?", help="exceed-verification: JSON file of 6.14 records")
     p.add_argument("--all", action="store_true", help="vehicles/machinery: upload every entry, not only pending ones")
 

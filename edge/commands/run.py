@@ -23,6 +23,7 @@ def add_arguments(p):
 def run(args, ctx):
     config, board = ctx.config, ctx.board
     logsetup.setup(getattr(args, "log_level", None) or config.log.level)
+    logsetup.capture_native_stderr()   # FFmpeg / TFLite chatter to the log at DEBUG, not the console
     if args.models_dir:
         config.vision.models_dir = args.models_dir
     from edge.lane.lock import LaneLock

@@ -61,27 +61,14 @@ def _parse_range(text):
 
 
 def _read_image(cv2, path):
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise EdgeError("%s: not an image OpenCV can decode" % path)
-    return img
+    from edge.vision.images import load_image   # bounded: header checked before decoding
+    return load_image(path)
 
 
 def _read_clip(cv2, path):
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    try:
-        fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
-        while True:
-            ok, f = cap.read()
-            if not ok:
-                break
-            frames.append(f)
-    finally:
-        cap.release()
-    if not frames:
-        raise EdgeError("%s: not an image or a video OpenCV can decode" % path)
-    return frames, fps
+    from edge.vision.images import ClipFrames   # streamed: one frame in memory, not the clip
+    frames = ClipFrames.open(path)
+    return frames, frames.fps
 
 
 def grade_image(grader, image_bgr, roi=None, background_bgr=None):
