@@ -166,9 +166,10 @@ def _split_globals(argv: list[str]) -> tuple[list[str], dict[str, str]]:
             found[a[2:]] = True
         elif name in GLOBAL_OPTIONS:
             if not eq:
-                if i + 1 >= len(argv):
-                    rest.append(a)  # let argparse report the missing value
-                    break
+                if i + 1 >= len(argv) or argv[i + 1].startswith("--"):
+                    found["missing"] = name   # main() reports it in one line
+                    i += 1
+                    continue
                 value = argv[i + 1]
                 i += 1
             found[name[2:].replace("-", "_")] = value
@@ -214,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     argv, globals_ = _split_globals(argv)
     verb = next((a for a in argv if a in VERBS), None)
+    if "missing" in globals_:
+        print("edge%s: %s needs a value (see edge --help)" % (" " + verb if verb else "", globals_["missing"]),
+              file=sys.stderr)
+        return 2
     try:
         parser = build_parser(verb)
         args = parser.parse_args(argv)

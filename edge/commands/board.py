@@ -16,7 +16,8 @@ def add_arguments(p):
 def run(args, ctx):
     if args.action == "list":
         for name in available():
-            print("%-12s %s" % (name, load_board(name).name))
+            b = load_board(name)
+            ctx.emit({"profile": name, "name": b.name, "arch": b.arch}, "%-12s %s" % (name, b.name))
         return 0
     import os
 

@@ -88,6 +88,8 @@ def run(args, ctx):
         sys.stdout.flush()
     if failed:
         if failed == len(args.images):
+            if failed == 1:
+                return 2   # its one line is printed above
             raise EdgeError("no image could be read (%d file%s)" % (failed, "s" if failed > 1 else ""))
         return 1
     return 0

@@ -66,7 +66,10 @@ def run(args, ctx):
             return out
 
         for ident, answer in run_client(config, go):
-            print("%s %s: code %s %s" % (args.what.rstrip("s"), ident, answer.get("code"), answer.get("message") or ""))
+            from edge.logsetup import clean
+            code, msg = clean(answer.get("code"), 40), clean(answer.get("message") or "")
+            ctx.emit({"what": args.what, "id": ident, "code": code, "message": msg},
+                     "%s %s: code %s %s" % (args.what.rstrip("s"), ident, code, msg))
         return 0
 
     from edge.store.ledger import Ledger
@@ -89,6 +92,8 @@ def run(args, ctx):
                         raise
                     ledger.mark_uploaded(kind, oid, error=e.message)
                     print("%s %s: refused: %s" % (kind, oid, e.message), file=sys.stderr)
+                    if ctx.json:
+                        ctx.emit({"what": kind, "id": oid, "refused": e.message})
                     failed += 1
                     continue
                 ledger.mark_uploaded(kind, oid)
@@ -98,7 +103,7 @@ def run(args, ctx):
         ok, failed = run_client(config, go)
     finally:
         ledger.close()
-    print("%s: %d uploaded, %d refused" % (kind, ok, failed))
+    ctx.emit({"what": kind, "uploaded": ok, "refused": failed}, "%s: %d uploaded, %d refused" % (kind, ok, failed))
     return 1 if failed else 0
 
 

@@ -11,6 +11,7 @@ the simulated one and every platform is on this machine (loopback), or --force i
 """
 from __future__ import annotations
 
+import json
 import random
 import sys
 import time
@@ -149,7 +150,8 @@ def run(args, ctx):
         rec = Recorder.from_config(outbox, config)
         for i in range(args.count):
             record = rec.record(demo_passage(rng, config.site.enterprise_id, outbox.seq() + 1, (w, h)))
-            sys.stdout.write(record["recordId"] + "\n")
+            sys.stdout.write((json.dumps({"recordId": record["recordId"], "licensePlate": record["licensePlate"]},
+                                         ensure_ascii=False) if ctx.json else record["recordId"]) + "\n")
             sys.stdout.flush()
             if args.interval and i + 1 < args.count:
                 time.sleep(args.interval)

@@ -19,6 +19,10 @@ def run(args, ctx):
     finally:
         cache.close()
     e, s, a = out["exceed"], out["strategy"], out["alarm"]
+    if ctx.json:
+        for name, got in out.items():
+            ctx.emit(dict(got, list=name, cached=counts.get(name, counts.get("exceed"))))
+        return 0
     print("exceed vehicles: %d received in %d page(s); cache holds %d (%d active)"
           % (e["records"], e["pages"], counts["exceed"], counts["exceed_active"]))
     print("strategies: %d received, %d confirmed; cache holds %d" % (s["records"], s["confirmed"], counts["strategy"]))

@@ -35,10 +35,11 @@ def add_arguments(p):
 
 
 def _read_key(path, private):
+    from edge import inputs
     try:
-        text = open(path, encoding="ascii", errors="replace").read()
-    except OSError as e:
-        raise EdgeError("cannot read %s: %s" % (path, e.strerror or e)) from None
+        text = inputs.read_bytes(path, "key file", 64 << 10).decode("ascii", "replace")
+    except EdgeError as e:
+        raise EdgeError("cannot read %s" % str(e)) from None
     try:
         return crypto.load_private_key(text, path) if private else crypto.load_public_key(text, path)
     except crypto.EnvelopeError as e:
@@ -68,7 +69,7 @@ def _stdin_json(what):
     try:
         return inputs.parse_json(text, "stdin")
     except EdgeError as e:
-        raise EdgeError("stdin is not valid JSON (%s): %s" % (what, str(e).split(": ", 1)[-1])) from None
+        raise EdgeError("stdin is not valid JSON (%s): %s" % (what, str(e).split("JSON: ", 1)[-1].split("stdin: ", 1)[-1])) from None
 
 
 REQUEST_KEYS = ("signature", "encryptedAesKey", "encryptedContent")

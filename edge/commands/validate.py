@@ -42,6 +42,10 @@ def run(args, ctx):
     else:
         problems = validate(args.kind, data, args.platform)
         what = "%s record" % args.kind
+    if ctx.json:
+        ctx.emit({"file": args.file, "kind": args.kind, "ok": not problems,
+                  "problems": [{"field": f, "rule": r} for f, r in problems]})
+        return 1 if problems else 0
     if not problems:
         print("%s: ok" % args.file)
         return 0
