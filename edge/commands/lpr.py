@@ -14,11 +14,12 @@ def add_arguments(p):
     p.add_argument("--crop", action="store_true", help="each image already is one plate")
     p.add_argument("--json", action="store_true",
                    help='one JSON object per plate: {"file","plate","color","confidence","box",...}')
-    p.add_argument("--threads", type=int, default=0, help="interpreter threads (default: config/board, else 1)")
+    from edge.cli import float_range, int_range   # out-of-range values: one line, not a traceback
+    p.add_argument("--threads", type=int_range(0, 64), default=0, help="interpreter threads (default: config/board, else 1)")
     p.add_argument("--variant", choices=("fp32", "fp16"), help="model precision (default: config, else fp32)")
     p.add_argument("--models-dir", "--models", dest="models", metavar="DIR",
                    help="models directory (default: config, else the installed models/)")
-    p.add_argument("--min-confidence", type=float, help="hide reads below this confidence")
+    p.add_argument("--min-confidence", type=float_range(0, 1), help="hide reads below this confidence")
     p.add_argument("--no-zoom", action="store_true",
                    help="no second pass over zoomed tiles when a scene gives no valid read")
 

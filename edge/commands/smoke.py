@@ -30,10 +30,12 @@ def add_arguments(p):
     p.add_argument("--background", metavar="IMAGE",
                    help="the same view with no vehicle and no plume: the reference the level is read against")
     p.add_argument("--vehicle", metavar="FIRST-LAST", help="clip frames with the vehicle in the zone")
-    p.add_argument("--threshold", type=int, default=2, help="event: level at or above this (default 2)")
-    p.add_argument("--min-frames", type=int, default=5, help="event: consecutive frames (default 5)")
-    p.add_argument("--min-confidence", type=float, default=0.5, help="event: per-frame confidence (default 0.5)")
-    p.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
+    from edge.cli import float_range, int_range   # out-of-range values: one line, not a traceback
+    p.add_argument("--threshold", type=int_range(0, 5), default=2, help="event: level at or above this (default 2)")
+    p.add_argument("--min-frames", type=int_range(1, 10000), default=5, help="event: consecutive frames (default 5)")
+    p.add_argument("--min-confidence", type=float_range(0, 1), default=0.5,
+                   help="event: per-frame confidence (default 0.5)")
+    p.add_argument("--threads", type=int_range(1, 64), default=1, help="inference threads (default 1)")
 
 
 def _parse_roi(text):

@@ -285,7 +285,10 @@ class Uploader:
             await asyncio.to_thread(self.outbox.release, [row.id])
             raise
         except Exception as e:  # TransientError, or a client bug: never drop the record
-            if not isinstance(e, TransientError):
+            from edge.errors import EdgeError
+            if isinstance(e, EdgeError):   # a config problem (a ca_file that is not there…): one line
+                log.error("destination %s: %s (will retry %s)", ln.name, e, row.record_id)
+            elif not isinstance(e, TransientError):
                 log.exception("destination %s: unexpected error delivering %s (will retry)",
                               ln.name, row.record_id)
             reason = getattr(e, "reason", None) or "%s: %s" % (type(e).__name__, e)

@@ -26,8 +26,10 @@ os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
 
 
 def mask_url(url: str) -> str:
-    """rtsp://user:pass@host/... -> rtsp://user:***@host/... (for logs and the status page)."""
-    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+    """rtsp://user:pass@host/... -> rtsp://user:***@host/... (for logs and the status page); every
+    URL form (`:pw@`, a raw @ in the password, ?password=) — edge.logsetup.mask_urls."""
+    from edge.logsetup import mask_urls
+    return mask_urls(url)
 
 
 @dataclass
