@@ -160,3 +160,21 @@ async def test_an_empty_pull_never_empties_the_decision_cache(registered, tmp_pa
         with pytest.raises(TransportError):
             await sync.pull_exceed(c, cache, "2025-01-01", today="2025-08-23")
         assert cache.counts() == before and cache.pull_timestamp("exceed", "none") == "2025-08-22"
+
+
+@pytest.mark.parametrize("ca", ["/nonexistent/ca.pem", "DIR", "GARBAGE"])
+async def test_a_missing_or_bad_ca_file_is_one_line(client_key, tmp_path, ca):
+    from edge.errors import EdgeError
+    from edge.uplink.yunnan.client import YunnanClient
+    if ca == "DIR":
+        ca = str(tmp_path)
+    elif ca == "GARBAGE":
+        (tmp_path / "ca.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\nnot base64 at all\n")
+        ca = str(tmp_path / "ca.pem")
+    c = YunnanClient("https://127.0.0.1:9/api", client_private=client_key, ca_file=ca, retries=0)
+    try:
+        with pytest.raises(EdgeError) as e:
+            await c.init_auth("E", "x", "k")
+        assert "ca_file" in str(e.value) and "\n" not in str(e.value)
+    finally:
+        await c.close()
