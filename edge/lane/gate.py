@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 
 from edge import timeutil
 from edge.lane.machine import LaneMachine
@@ -29,6 +28,7 @@ from edge.lane.runner import LaneRunner
 log = logging.getLogger(__name__)
 
 FRAME_KEEP_S = 15.0      # how far back the best plate frame of a vehicle may be
+KEEP_FRAMES = 4          # head-photo candidates kept (see keep_frame)
 REMEMBER = 200           # vehicles whose record ids / facts are kept for late events and clips
 
 
@@ -66,11 +66,12 @@ class Gate:
         feedback_s = gpio.feedback_timeout_s if (io is not None and gpio.feedback_pin) else 0
         self.machine = LaneMachine(machine_settings(self.config, feedback_s))
         self.runner = LaneRunner(self.machine, self)
-        self.frames: deque = deque(maxlen=64)    # (t_mono, confidence, BGR image) of frames with a read
+        self.frames: list = []                   # (t_mono, confidence, BGR image): the surest recent reads
         self.records: dict[int, str] = {}        # vehicle n -> recordId of its access record
         self.refusals: dict[int, str] = {}       # vehicle n -> recordId of its local refusal record
         self.facts: dict[int, dict] = {}         # vehicle n -> the facts its decision used
         self.last_decision: dict | None = None
+        self.last_read_t: float | None = None    # monotonic time of the last frame with a plate read
         self.tasks: set = set()
         self.timing: dict = {}                   # the bench reads these (monotonic seconds)
         self._mono0 = time.monotonic()
@@ -121,10 +122,24 @@ class Gate:
                     self.runner.submit("vehicle_seen", change)
             if reads:
                 r = reads[0]
-                self.frames.append((frame.t_mono, r["confidence"], frame.image))
+                self.last_read_t = frame.t_mono
+                self.keep_frame(frame.t_mono, r["confidence"], frame.image)
                 self.runner.submit("plate_read", r["plate"], r["color"], r["confidence"])
                 if self.svc.smoke is not None:
                     self.svc.smoke.on_plate(r["plate"], r["color"])
+
+    def keep_frame(self, t: float, confidence: float, image) -> None:
+        """Candidates for the head photo: the KEEP_FRAMES surest reads of the last FRAME_KEEP_S
+        (a 1080p frame is 6 MB: a history of every read would cost the board hundreds of MB)."""
+        frames = [f for f in self.frames if f[0] >= t - FRAME_KEEP_S]
+        if len(frames) >= KEEP_FRAMES:
+            worst = min(range(len(frames)), key=lambda i: frames[i][1])
+            if frames[worst][1] > confidence:
+                self.frames = frames
+                return
+            frames.pop(worst)
+        frames.append((t, confidence, image))
+        self.frames = frames
 
     def _on_input(self, name: str, active: bool) -> None:
         if name in ("loop", "anti_smash"):
@@ -156,7 +171,7 @@ class Gate:
         await self.io.close_barrier()
 
     async def decide(self, req: dict) -> dict:
-        t = time.monotonic()
+        t = self.timing["decide_start"] = time.monotonic()
         decision, facts = await self._decide_fn(req)
         _remember(self.facts, req["n"], facts)
         self.timing["decide_s"] = time.monotonic() - t
