@@ -73,6 +73,8 @@ def run(args, ctx):
         try:   # bounded: header checked before decoding; FIFOs, devices and folders refused
             img = load_image(path)
         except EdgeError as e:
+            if len(args.images) == 1:   # one input: one line
+                raise EdgeError("no image could be read: %s" % e) from None
             print("edge lpr: %s" % e, file=sys.stderr)
             failed += 1
             continue
@@ -89,8 +91,6 @@ def run(args, ctx):
         sys.stdout.flush()
     if failed:
         if failed == len(args.images):
-            if failed == 1:
-                return 2   # its one line is printed above
             raise EdgeError("no image could be read (%d file%s)" % (failed, "s" if failed > 1 else ""))
         return 1
     return 0
