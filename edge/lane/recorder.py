@@ -82,6 +82,8 @@ class Recorder:
         }
         if vehicle:
             record["vehicle"] = dict(vehicle)
+        if passage.get("plate_check"):
+            record["plateCheck"] = str(passage["plate_check"])[:300]
         if passage.get("smoke_level") is not None:
             record["smokeLevel"] = int(passage["smoke_level"])
         return record

@@ -363,7 +363,7 @@ class LaneService:
 
     # ------------------------------------------------------------------ records
     def passage(self, plate: str, color: str, photos: dict, *, vehicle=None, manual: bool = False,
-                note: str | None = None) -> dict:
+                check: str | None = None) -> dict:
         """A passage for the Recorder: the vehicle's ledger entry (vehicleId, VIN: the spec
         requires them; the decision's facts found it, plate first) and the lane's cargo defaults
         fill what the camera cannot see."""
@@ -374,8 +374,8 @@ class LaneService:
                    "cargo_unit": lane.default_cargo_unit}
         if vehicle:
             passage["vehicle"] = vehicle
-        if note:
-            passage["note"] = note
+        if check:
+            passage["plate_check"] = check
         return passage
 
     async def record_passage(self, passage: dict, confidence) -> dict:
