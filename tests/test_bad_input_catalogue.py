@@ -181,6 +181,8 @@ CATALOGUE = [
     ("push exceed-verification {garbage} --config {good}", None, None),
     ("push exceed-verification {deep} --config {good}", None, None),
     ("push exceed-verification {fifo} --config {good}", None, None),
+    ("push vehicle {garbage} --config {good}", None, "ledger import vehicles"),
+    ("push enterprise {garbage} --config {good}", None, "takes no FILE"),
     ("push enterprises --config {bad_area}", None, "areaCode"),
     # ledger
     ("ledger import vehicles /nonexistent.csv --config {good}", None, "no such file"),

@@ -46,6 +46,11 @@ def run(args, ctx):
     config = ctx.config
     if args.what == "exceed-verification":
         return _push_verification(args, config)
+    if args.file:   # silently pushing the ledger instead of the file would look like it was sent
+        from edge.errors import EdgeError
+        hint = "; import it first with `edge ledger import %s FILE`" % args.what if args.what in (
+            "vehicles", "machinery") else " (it comes from the config)"
+        raise EdgeError("push %s takes no FILE (%s)%s" % (args.what, args.file, hint))
     if args.what in ("enterprise", "cameras"):
         if args.what == "enterprise":
             bodies = [("enterprise", payloads.enterprise_payload(config))]
