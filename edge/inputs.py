@@ -37,10 +37,25 @@ def check_regular(path, what: str = "file") -> os.stat_result:
     return st
 
 
+def _read_upto(fh, limit: int, first: int = 1 << 20) -> bytes:
+    """At most `limit` bytes, in chunks: read(limit) would allocate the whole limit (64 MB for
+    every small image) before reading a byte."""
+    parts, got = [], 0
+    size = min(first, limit)
+    while got < limit:
+        b = fh.read(min(size, limit - got))
+        if not b:
+            break
+        parts.append(b)
+        got += len(b)
+        size = 1 << 20
+    return b"".join(parts)
+
+
 def read_bytes(path, what: str = "file", max_bytes: int = MAX_TEXT_BYTES) -> bytes:
     """The bytes of a regular file (or stdin for "-"), at most max_bytes."""
     if str(path) == "-":
-        data = sys.stdin.buffer.read(max_bytes + 1)
+        data = _read_upto(sys.stdin.buffer, max_bytes + 1)
         if len(data) > max_bytes:
             raise EdgeError("stdin: more than %d MB" % (max_bytes >> 20))
         return data
@@ -49,7 +64,7 @@ def read_bytes(path, what: str = "file", max_bytes: int = MAX_TEXT_BYTES) -> byt
         raise EdgeError("%s: %s is %.1f MB, at most %d MB is read" % (path, what, st.st_size / 1e6, max_bytes >> 20))
     try:
         with open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+            data = _read_upto(fh, max_bytes + 1, st.st_size + 1)
     except OSError as e:
         raise EdgeError("%s: cannot read %s (%s)" % (path, what, e.strerror or e)) from None
     if len(data) > max_bytes:
