@@ -108,3 +108,17 @@ def test_outbox_check_reports_a_corrupt_photo(conf, tmp_path):
     assert r.returncode == 1
     assert ids[1] + " carImg:" in r.stdout and "checksum mismatch" in r.stdout and "1 bad photos" in r.stdout
     assert edge(conf, "outbox", "prune", "--json").returncode == 0
+
+
+@pytest.mark.parametrize("change", [('[site]', '[board]\nprofile = "rpi4"\n[site]'),
+                                    ('http://127.0.0.1:9/x', 'http://10.1.2.3:9/x')],
+                         ids=["real board", "far platform"])
+def test_record_demo_refuses_real_boards_and_far_platforms_unless_forced(conf, tmp_path, change):
+    conf.write_text(conf.read_text(encoding="utf-8").replace(*change), encoding="utf-8")
+    r = edge(conf, "record", "demo", check=False)
+    assert r.returncode == 2 and "refusing" in r.stderr and "--force" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert not (tmp_path / "state" / "outbox.db").exists()       # refused before anything was made
+    [rid] = edge(conf, "record", "demo", "--force").stdout.split()
+    with Outbox(tmp_path / "state", ["yunnan"]) as box:
+        assert box.get(rid)["deliveries"][0]["state"] == "pending"

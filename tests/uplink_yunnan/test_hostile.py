@@ -116,6 +116,19 @@ async def test_a_flooding_pull_stops_at_its_limit_and_keeps_the_date(registered,
     assert sim.platform.flood_pages == 11
 
 
+async def test_a_flooding_pull_stops_at_its_byte_limit_and_keeps_the_date(registered, tmp_path):
+    sim, c = registered
+    c.max_pull_bytes = 4 << 20          # a few pages (~0.8 MB each): the record count stays far below its limit
+    sim.platform.flood = True
+    with PlatformCache.open(tmp_path) as cache:
+        with pytest.raises(TransportError, match=r"pull stopped after \d+ records / [45]\.\d MB") as e:
+            await sync.pull_exceed(c, cache, "2025-01-01", today="2025-08-21")
+        assert "max_pull_mb" in str(e.value)
+        assert cache.pull_timestamp("exceed", "none") == "none"
+        pages = sim.platform.flood_pages
+        assert 1 < pages < 10 and cache.counts()["exceed"] < pages * 100
+
+
 async def test_a_flood_cannot_grow_the_cache_past_its_size(registered, tmp_path):
     sim, c = registered
     sim.platform.flood = True
