@@ -183,6 +183,19 @@ def edge(config: Path, *args: str, check: bool = True) -> subprocess.CompletedPr
     return r
 
 
+def check_port_free(port: int, what: str, option: str) -> None:
+    """Before a minute of rendering: a port another program holds is named with the option to change."""
+    import socket
+    if not 1 <= port <= 65535:
+        raise SimError("sim: %s %d is not a port (1..65535)" % (option, port))
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as e:
+            raise SimError("sim: port %d for the %s is busy (%s): choose another with %s PORT"
+                           % (port, what, e.strerror or e, option)) from None
+
+
 def start(cmd: list[str], ready: str, what: str, option: str) -> subprocess.Popen:
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = p.stdout.readline()
@@ -394,6 +407,8 @@ def main(argv=None) -> int:
     state.mkdir(parents=True, exist_ok=True)
     procs, decoder, lane_proc, config = [], None, None, None
     try:
+        check_port_free(a.rtsp_port, "RTSP feed", "--rtsp-port")
+        check_port_free(a.platform_port, "platform simulator", "--platform-port")
         print("sim: rendering the camera's pictures", flush=True)
         pictures = render_pictures(state / "pictures")
         stage = Stage(state / "stage")

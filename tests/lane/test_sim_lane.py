@@ -106,3 +106,19 @@ def test_five_vehicles_through_the_simulated_gate(tmp_path):
     assert m and int(m.group(1)) >= 2 and int(m.group(2)) >= 1, r.stdout[-2000:]
     [rej] = [line for line in r.stdout.splitlines() if line.startswith("sim:   rejected %s" % leave[0]["recordId"])]
     assert "required" in rej and "{" not in rej and "Claim(" not in rej
+
+
+@pytest.mark.parametrize("option", ["--rtsp-port", "--platform-port"])
+def test_a_busy_port_names_the_option_to_change_it(tmp_path, option):
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        ports = {"--rtsp-port": free_port(), "--platform-port": free_port()}
+        ports[option] = busy.getsockname()[1]
+        r = subprocess.run([sys.executable, str(ROOT / "tools" / "sim_lane.py"), "--state", str(tmp_path / "sim"),
+                            *[str(x) for kv in ports.items() for x in kv]], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    [line] = r.stderr.strip().splitlines()
+    assert "port %d" % ports[option] in line and "busy" in line and "choose another with %s" % option in line
+    assert "rendering" not in r.stdout            # said at once, not after a minute of work
