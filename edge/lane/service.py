@@ -217,7 +217,10 @@ class LaneService:
             await self.uploader.close()
 
     async def _housekeeping_job(self, stop: asyncio.Event) -> None:
-        from edge.store.retention import housekeeping
+        from edge.store.retention import check_integrity, housekeeping
+        # the outbox's quick_check at once (read-only, off the loop): a lane started on a damaged
+        # outbox alarms now, not at the first pruning; housekeeping repeats it daily
+        await asyncio.to_thread(check_integrity, self.outbox, self.alarm)
 
         async def tick():
             report = await asyncio.to_thread(housekeeping, self.outbox, self.config, alarm=self.alarm)

@@ -156,6 +156,11 @@ def test_a_damaged_outbox_is_one_damaged_line_and_an_alarm(tmp_path, header):
         one_line_error(r, str(db))
         assert "ALARM storage" in r.stderr
     else:
+        # the schema page is fine, so the lane starts: and raises the alarm at once
+        r = edge(conf, "run", "--seconds", "15")
+        assert "Traceback" not in r.stderr, r.stderr
+        assert any(line.startswith("ERROR") and "ALARM storage" in line and "DAMAGED" in line and str(db) in line
+                   for line in r.stderr.splitlines()), r.stderr[-3000:]
         alarms = []
         with Outbox(state, ["yunnan"]) as box:
             msg = check_integrity(box, lambda kind, m: alarms.append((kind, m)), now=time.time() + 1e9)
