@@ -66,3 +66,15 @@ def test_singular_and_plural_kinds_are_the_same_verb(conf, tmp_path):
 def test_pyproject_licence_is_a_plain_spdx_string():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert isinstance(project["license"], str) and project["license"].strip()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_validate_reads_what_windows_editors_write(tmp_path, encoding):
+    text = edge("example", "vehicle").stdout.decode("utf-8")
+    f = tmp_path / "v.json"
+    f.write_bytes(text.encode(encoding))
+    r = edge("validate", "vehicle", str(f))
+    assert r.stdout.decode().strip() == "%s: ok" % f
+    f.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))      # UTF-16 is refused, in one line
+    r = edge("validate", "vehicle", str(f), check=False)
+    assert r.returncode == 2 and b"not UTF-8 or GBK/GB18030" in r.stderr and len(r.stderr.splitlines()) == 1
