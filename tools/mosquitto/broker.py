@@ -45,20 +45,41 @@ def site_acl(enterprise_id: str) -> str:
 
 class Broker:
     def __init__(self, folder, port: int | None = None, *, users: dict[str, str] | None = None,
-                 enterprise_id: str | None = None):
+                 enterprise_id: str | None = None, tls: bool = False):
         self.dir = Path(folder)
         self.port = port or free_port()
         self.users = users
         self.enterprise_id = enterprise_id
+        self.tls = tls
         self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return "mqtt://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("mqtts" if self.tls else "mqtt", self.port)
+
+    @property
+    def ca_file(self) -> Path:
+        return self.dir / "ca.crt"
+
+    def make_certs(self) -> None:
+        """A site CA and a server certificate for 127.0.0.1, as mosquitto.conf.example describes."""
+        d = self.dir
+        if (d / "server.crt").exists():
+            return
+        run = lambda *a: subprocess.run(a, check=True, capture_output=True, cwd=d)  # noqa: E731
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=edge test CA",
+            "-keyout", "ca.key", "-out", "ca.crt")
+        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
+            "-out", "server.csr")
+        (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "30", "-extfile", "san.ext", "-out", "server.crt")
 
     def write_config(self) -> Path:
         self.dir.mkdir(parents=True, exist_ok=True)
         lines = ["listener %d 127.0.0.1" % self.port, "set_tcp_nodelay true",
+                 *(["certfile %s" % (self.dir / "server.crt"), "keyfile %s" % (self.dir / "server.key"),
+                    "cafile %s" % self.ca_file, "tls_version tlsv1.2"] if self.tls else []),
                  "persistence true", "persistence_location %s/" % self.dir,
                  "autosave_interval 1", "autosave_on_changes true",
                  "log_dest file %s" % (self.dir / "mosquitto.log"), "log_type error", "log_type warning",
@@ -82,6 +103,9 @@ class Broker:
         return conf
 
     def start(self, timeout: float = 20.0) -> "Broker":
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if self.tls:
+            self.make_certs()
         conf = self.write_config()
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL,
                                      stderr=open(self.dir / "stderr.log", "ab"))
