@@ -25,7 +25,6 @@ from tools.mosquitto.broker import Broker, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EDGE = str(Path(sys.executable).parent / "edge")
-PASS = "correct horse battery staple"
 
 
 def edge(config: Path, *args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
@@ -163,46 +162,20 @@ class Site:
             self.run(g)
         return self
 
-    def state_dir(self, g: str) -> Path:
+    def state_dir(self, g: str) -> Path:  # as tools/sim_site.lane_config lays it out
         return self.tmp / g / "state"
 
     def write_config(self, g: str) -> Path:
-        from edge.config import example
+        from tools.sim_site import lane_config
         port = self.proxies[g].port if g in self.proxies else self.broker.port
-        t = example()
-        rep = {
-            'state_dir = "/var/lib/edge"': 'state_dir = "%s"' % self.state_dir(g),
-            'entrance_id = "A"': 'entrance_id = "%s"' % g[0],
-            'gate_id = "A01"': 'gate_id = "%s"' % g,
-            'lane_name = ""': 'lane_name = "%s 道"' % g,
-            'direction = "in"': 'direction = "%s"' % self.directions.get(g, "in"),
-            'base_url = "http://127.0.0.1:8710/access/api/dataReceive"': 'base_url = "%s"' % self.platform_url,
-            'rtsp_url = "rtsp://127.0.0.1:8554/lane"': 'rtsp_url = ""',
-            "heartbeat_interval_s = 900.0": "heartbeat_interval_s = %s" % float(self.heartbeat_s),
-            "sync_interval_s = 300.0": "sync_interval_s = %s" % float(self.sync_s),
-            'url = ""': 'url = "mqtt://127.0.0.1:%d"' % port,
-            "leader_lease_s = 60.0": "leader_lease_s = %s" % float(self.lease_s),
-            "keepalive_s = 10": "keepalive_s = 2",
-        }
-        for a, b in {**rep, **self.extra.get(g, {}), **self.extra.get("*", {})}.items():
-            assert a in t, a
-            t = t.replace(a, b, 1)
-        d = self.tmp / g
-        d.mkdir(parents=True, exist_ok=True)
-        p = d / "edge.toml"
-        p.write_text(t, encoding="utf-8")
-        return p
+        return lane_config(self.tmp / g, g, platform_url=self.platform_url, mqtt_url="mqtt://127.0.0.1:%d" % port,
+                           lease_s=self.lease_s, direction=self.directions.get(g, "in"),
+                           heartbeat_s=self.heartbeat_s, sync_s=self.sync_s,
+                           extra={**self.extra.get("*", {}), **self.extra.get(g, {})})
 
     def provision(self) -> None:
-        first = self.configs[self.gates[0]]
-        edge(first, "keys", "generate")
-        edge(first, "register")
-        pf = self.tmp / "passphrase"
-        pf.write_text(PASS + "\n")
-        bundle = self.tmp / "keys.bundle"
-        edge(first, "keys", "export", "--to", str(bundle), "--passphrase-file", str(pf))
-        for g in self.gates[1:]:
-            edge(self.configs[g], "keys", "import", str(bundle), "--passphrase-file", str(pf))
+        from tools.sim_site import provision
+        provision([self.configs[g] for g in self.gates], self.tmp)
 
     def run(self, g: str) -> None:
         log = open(self.tmp / g / "lane.log", "a")

@@ -1,6 +1,6 @@
 """A real mosquitto for tests, the simulated site and development, on 127.0.0.1.
 
-    python tools/mosquitto/broker.py [--port N] [--dir DIR] [--site ENTERPRISE --lanes A01,A02 ...]
+    python tools/mosquitto/broker.py [--port N] [--dir DIR]      (bash tools/dev broker)
 
 prints `mqtt://127.0.0.1:PORT` once the broker accepts connections and runs until Ctrl-C.
 From Python (tests, tools/sim_site.py, tools/bench_site.py):
@@ -158,6 +158,7 @@ def main(argv=None) -> int:
     folder = Path(a.dir or Path(__file__).resolve().parents[2] / "var" / "broker")
     b = Broker(folder, a.port or None).start()
     print(b.url, flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))   # stop the broker too
     try:
         b.proc.wait()
     except KeyboardInterrupt:
