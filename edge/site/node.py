@@ -411,6 +411,7 @@ class SiteNode:
             except asyncio.TimeoutError:
                 pass
             self._state_due.clear()
+            self.cache_changed()         # staleness also comes with time alone
             if not self.connected:
                 continue
             try:

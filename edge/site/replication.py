@@ -60,13 +60,26 @@ class Replication:
         self._proposed: dict[tuple, float] = {}
         self._resync_asked: dict[str, float] = {}
         self.wake = asyncio.Event()
+        self._exports: dict[str, tuple] = {}
 
     # ------------------------------------------------------------------ stores
     def store(self, name: str):
         return self.ledger if name in LEDGER_LISTS else self.cache
 
     def export(self, name: str) -> list[dict]:
-        return self.store(name).site_export(name)
+        """The list as this lane's store holds it (worker thread). Cached until the file changes:
+        another connection's commit bumps data_version, our own writes drop the cache."""
+        st = self.store(name)
+        dv = st.data_version()
+        held = self._exports.get(name)
+        if held is not None and held[0] == dv:
+            return held[1]
+        entries = st.site_export(name)
+        self._exports[name] = (dv, entries)
+        return entries
+
+    def wrote(self, name: str) -> None:
+        self._exports.pop(name, None)
 
     def load(self) -> None:
         """At start: the versions held and an index of the entries (worker thread)."""
@@ -218,6 +231,7 @@ class Replication:
                 self.ledger.site_write(name, clean, images=images)
             else:
                 self.cache.site_write(name, clean)
+            self.wrote(name)
             return len(take)
         n = await asyncio.to_thread(write)
         if n:
@@ -273,6 +287,7 @@ class Replication:
             if name in PLATFORM_LISTS:
                 args["pull"] = meta.get("pull")
             st.site_write(name, upserts, removes, **args)
+            self.wrote(name)
         await asyncio.to_thread(write)
         (rep.took_snapshot if kind == "snapshot" else rep.took_delta)(msg)
         self.applied += 1

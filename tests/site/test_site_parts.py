@@ -192,3 +192,11 @@ def test_ledger_entries_keep_local_photos_and_pending_local_entries(tmp_path):
         assert b.vehicle_by_plate("云A9") is None
         b.site_write("vehicles", site, images={"V1": {"carImg1": b"\xff\xd8one", "carImg2": b"\xff\xd8two"}})
         assert b.site_export("vehicles") == site                          # a copy is a copy, photos too
+
+
+def test_the_readme_topic_table_is_the_one_in_the_code():
+    from pathlib import Path
+
+    from edge.site.topics import markdown_table
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme, "README's topic table differs from edge/site/topics.py TABLE"
