@@ -1,8 +1,11 @@
-"""edge lpr [--crop] [--json] [--threads N] [--variant fp32|fp16] [--no-zoom] IMAGE...
+"""edge lpr [--crop] [--json] [--threads N] [--variant fp32|fp16] [--no-zoom] [--ledger FILE] IMAGE...
 
 Reads licence plates in photos with the board's TFLite models. Full scenes by default (detect,
 rectify, recognise); --crop for images that already are one plate. A file that cannot be read
 is reported by name and the others are still processed; the exit status is then 1.
+--ledger FILE (one plate a line, or the ledger CSV with a licensePlate/plate/车牌号 column):
+reads are checked against the registered plates; a read the recogniser itself finds doubtful
+snaps to the one registered plate its probabilities allow, and says so (edge.vision.plates.ledger_snap).
 """
 import json
 import os
@@ -20,6 +23,8 @@ def add_arguments(p):
     p.add_argument("--min-confidence", type=float, help="hide reads below this confidence")
     p.add_argument("--no-zoom", action="store_true",
                    help="no second pass over zoomed tiles when a scene gives no valid read")
+    p.add_argument("--ledger", metavar="FILE",
+                   help="registered plates (one a line, or the ledger CSV): check reads against them")
 
 
 def _settings(args, ctx):
@@ -44,8 +49,16 @@ def _plain(path, reads, crop):
         return
     for r in reads:
         extra = ""
+        if r.get("color_uncertain"):
+            extra += "  (colour uncertain)"
+        if r.get("ledger") == "snapped":
+            extra += "  [ledger: read %s, snapped (ratio %.3g)]" % (r["snapped_from"], r["snap"]["ratio"])
+        elif r.get("ledger") == "exact":
+            extra += "  [ledger: registered]"
+        elif r.get("ledger") == "absent":
+            extra += "  [ledger: not registered]"
         if r["reason"]:
-            extra = "  (!) " + r["reason"]
+            extra += "  (!) " + r["reason"]
         where = "" if crop else "  at %d,%d-%d,%d" % tuple(r["box"])
         print("%s: %s  %s (code %s)  confidence %.2f%s%s" % (
             path, r["plate"] or "?", r["color"], r["color_code"], r["confidence"], where, extra))
@@ -65,6 +78,17 @@ def run(args, ctx):
     import cv2
     import numpy as np
     from edge.vision.plates import PlateReader
+    ledger = None
+    if args.ledger:
+        from edge.vision.plates.ledger_snap import PlateIndex
+        try:
+            ledger = PlateIndex.load(args.ledger)
+        except (OSError, UnicodeDecodeError) as e:
+            raise EdgeError("ledger %s: cannot read (%s)" % (args.ledger, getattr(e, "strerror", None) or e))
+        except ValueError as e:
+            raise EdgeError(str(e))
+        if not len(ledger):
+            raise EdgeError("ledger %s: no plates in it" % args.ledger)
     reader = PlateReader(models, threads=threads, delegate=delegate, variant=variant,
                          score_threshold=det_thr, min_confidence=min_conf, zoom=zoom)
     failed = 0
@@ -81,10 +105,10 @@ def run(args, ctx):
             failed += 1
             continue
         if args.crop:
-            r = reader.read_crop(img)
+            r = reader.read_crop(img, ledger=ledger)
             reads = [r] if r["plate"] and r["confidence"] >= min_conf else []
         else:
-            reads = reader.read(img)
+            reads = reader.read(img, ledger=ledger)
         if args.json:
             for r in reads:
                 print(json.dumps(dict({"file": path}, **r), ensure_ascii=False))

@@ -1,14 +1,16 @@
 """edge smoke [--json] IMAGE_OR_CLIP...  -- grade exhaust smoke on the Ringelmann scale (0-5).
 
-Grading is edge.vision.smoke.grader.SmokeGrader -- the same call the lane makes. An image: the
-level, the method, the crop-only CNN's level + confidence, and the classical chart-style estimate
-beside it. With --background (an empty-lane frame of the same view) the grader reads the crop
-against it (the reference-aware CNN; model card: better on held-out data); without, the crop-only CNN.
+Grading is edge.vision.smoke.grader.SmokeGrader -- the same call the lane makes. The level is
+opacity (level N <=> 20 N % of the background hidden; models/smoke_ringelmann.md). An image: one
+level, its opacity and confidence, and the mode it was read in: with --background (an
+empty-lane frame of the same view, the lane's default) "reference", without it "crop".
 A clip (anything OpenCV can decode as video): per-frame levels summarised, and the smoke event
 the lane would raise. A file clip carries no loop-detector signal, so `--vehicle FIRST-LAST`
-says which frames had the vehicle in the zone; without it the vehicle is taken to have passed
-just before the first frame. A bad input is reported by name; the others are still graded and
-the exit status is 2.
+says which frames had the vehicle in the zone (then the clip's first frame, or --background,
+is the empty-lane reference); without it the vehicle is taken to have passed just before the
+first frame and the frames are graded crop-only unless --background is given.
+--json prints one JSON object per input and line, like `edge lpr --json`. A bad input is
+reported by name on stderr; the others are still graded and the exit status is 2.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 def add_arguments(p):
     p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_CLIP")
-    p.add_argument("--json", action="store_true", help="print one JSON list of results")
+    p.add_argument("--json", action="store_true", help="one JSON object per input, one per line")
     p.add_argument("--models-dir", metavar="DIR", help="where the smoke_ringelmann*.tflite models are (default: models/)")
     p.add_argument("--variant", choices=("fp32", "int8"), default="fp32", help="model precision (default fp32)")
     p.add_argument("--roi", help="X,Y,W,H: the region behind the exhaust (default: the whole frame)")
@@ -85,7 +87,6 @@ def _read_clip(cv2, path):
 
 
 def grade_image(grader, image_bgr, roi=None, background_bgr=None):
-    from edge.vision.smoke import ringelmann
     from edge.vision.smoke.classifier import crop_roi, to_rgb
     crop = to_rgb(crop_roi(image_bgr, roi))
     ref = None
@@ -94,33 +95,32 @@ def grade_image(grader, image_bgr, roi=None, background_bgr=None):
         if ref.shape != crop.shape:
             raise EdgeError("background is %dx%d, the input %dx%d: they must be the same view"
                             % (ref.shape[1], ref.shape[0], crop.shape[1], crop.shape[0]))
-    res = grader.grade(crop, ref)
-    res["classical"] = ringelmann.estimate(crop, ref)  # the hand chart reading, shown beside
-    return res
+    return grader.grade(crop, ref)
 
 
-def grade_clip(grader, frames, fps, args, roi, vehicle):
+def grade_clip(grader, frames, fps, args, roi, vehicle, background=None):
     from edge.vision.smoke.events import SmokeEventDetector
     det = SmokeEventDetector(args.threshold, args.min_frames, args.min_confidence,
                              watch_frames=max(args.min_frames, len(frames)))
     if vehicle is None:  # the vehicle passed just before the clip starts
         det.feed({"index": -1, "level": 0, "confidence": 0.0, "vehicle": True})
+    # the empty lane: --background, else the clip's first frame when the vehicle came later
+    ref = background if background is not None else (frames[0] if vehicle is not None and vehicle[0] > 0 else None)
     per_frame, event = [], None
-    ref = frames[0]  # the clip's first frame stands for the empty lane
     for i, f in enumerate(frames):
-        r = grade_image(grader, f, roi, ref if vehicle is not None and vehicle[0] > 0 else None)
+        r = grade_image(grader, f, roi, ref)
         present = vehicle is not None and vehicle[0] <= i <= vehicle[1]
-        per_frame.append({"frame": i, "level": r["level"], "confidence": r["confidence"], "method": r["method"],
-                          "cnn_level": r["cnn_level"], "classical": r["classical"]["level"], "vehicle": present})
+        per_frame.append({"frame": i, "level": r["level"], "opacity": r["opacity"], "confidence": r["confidence"],
+                          "mode": r["mode"], "vehicle": present})
         ev = det.feed({"index": i, "ts": round(i / fps, 3) if fps else i, "level": r["level"],
-                       "confidence": r["confidence"], "vehicle": present})
+                       "opacity": r["opacity"], "mode": r["mode"], "confidence": r["confidence"], "vehicle": present})
         if ev and event is None:
             event = ev
     levels = [p["level"] for p in per_frame]
     after = [p["level"] for p in per_frame if not p["vehicle"]]
-    out = {"kind": "clip", "frames": len(frames), "fps": fps,
+    out = {"kind": "clip", "frames": len(frames), "fps": fps, "mode": per_frame[0]["mode"],
            "levels": levels, "histogram": [levels.count(k) for k in range(6)],
-           "max_level_after_vehicle": max(after) if after else None, "per_frame": per_frame, "event": None}
+           "max_level_after_vehicle": max(after) if after else None, "event": None, "per_frame": per_frame}
     if event:
         rec = dict(event["record"])
         rec["clipFrames"] = len(event["media"]["clip"])
@@ -136,7 +136,7 @@ def run(args, ctx):
     vehicle = _parse_range(args.vehicle)
     grader = SmokeGrader(args.models_dir, threads=args.threads, variant=args.variant)
     background = _read_image(cv2, args.background) if args.background else None
-    results, failed = [], 0
+    failed = 0
     for name in args.inputs:
         path = Path(name)
         try:
@@ -146,35 +146,36 @@ def run(args, ctx):
                 r = {"kind": "image", **grade_image(grader, _read_image(cv2, path), roi, background)}
             else:
                 frames, fps = _read_clip(cv2, path)
-                r = grade_clip(grader, frames, fps, args, roi, vehicle)
+                r = grade_clip(grader, frames, fps, args, roi, vehicle, background)
         except EdgeError as e:
             failed += 1
             msg = str(e) if str(e).startswith(name) else "%s: %s" % (name, e)
             print("edge smoke: %s" % msg, file=sys.stderr)
-            results.append({"file": name, "error": msg})
             continue
         r = {"file": name, **r}
-        results.append(r)
-        if not args.json:
+        if args.json:
+            print(json.dumps(r, ensure_ascii=False))
+        else:
             _print_human(r)
-    if args.json:
-        print(json.dumps(results, ensure_ascii=False, indent=1))
+        sys.stdout.flush()
     return 2 if failed else 0
+
+
+MODE_TEXT = {"reference": "against the empty-lane reference", "crop": "crop only, no reference"}
 
 
 def _print_human(r):
     if r["kind"] == "image":
-        c = r["classical"]
-        print("%s: Ringelmann %d (%s, confidence %.2f; crop CNN %d); classical %d (blackness %.2f%s%s)" % (
-            r["file"], r["level"], r["method"], r["confidence"], r["cnn_level"], c["level"], c["blackness"],
-            ", against reference" if c["reference"] else ", against border",
-            "" if c["observable"] else ", background too dark"))
+        print("%s: Ringelmann %d (opacity %.0f %%, confidence %.2f; %s)" % (
+            r["file"], r["level"], 100 * r["opacity"], r["confidence"], MODE_TEXT[r["mode"]]))
         return
-    print("%s: %d frames, levels per frame %s" % (r["file"], r["frames"], "".join(str(v) for v in r["levels"])))
+    print("%s: %d frames (%s), levels per frame %s" % (
+        r["file"], r["frames"], MODE_TEXT[r["mode"]], "".join(str(v) for v in r["levels"])))
     print("  histogram 0-5: %s; max after the vehicle: %s" % (r["histogram"], r["max_level_after_vehicle"]))
     e = r["event"]
     if e:
-        print("  SMOKE EVENT: level %d (confidence %.2f), frames %s-%s, plate %s" % (
-            e["smokeLevel"], e["smokeConfidence"], e["firstFrame"], e["lastFrame"], e["licensePlate"] or "(none)"))
+        print("  SMOKE EVENT: Ringelmann %d (opacity %.0f %%, confidence %.2f), frames %s-%s, plate %s" % (
+            e["smokeLevel"], 100 * e["smokeOpacity"], e["smokeConfidence"], e["firstFrame"], e["lastFrame"],
+            e["licensePlate"] or "(none)"))
     else:
         print("  no smoke event")

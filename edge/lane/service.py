@@ -103,6 +103,11 @@ class LaneService:
             self.smoke = SmokeJob.from_config(self.config, self.board, self.outbox, self.bus, self.cameras,
                                               on_record=self._notify_uploader)
             sup.add("smoke", self.smoke.run)
+            # a smoke event is one of the lane's events too (guards see it beside the decisions)
+            self.bus.subscribe(topic(self.config.site.gate_id, lane.direction, "smoke"),
+                               lambda _t, e: self._spawn_event("smoke", plate=e.get("licensePlate") or None,
+                                                               level=e.get("smokeLevel"), opacity=e.get("smokeOpacity"),
+                                                               mode=e.get("mode"), recordId=e.get("recordId")))
         await self._gate_jobs(sup)
         if self.board.simulated and lane.demo_traffic_interval_s > 0:
             sup.add("demo-traffic", self._demo_job)
@@ -137,6 +142,10 @@ class LaneService:
         except Exception as e:  # sqlite3.Error, OSError: the alarm is in the log line
             log.error("ALARM event-log: cannot record %s event: %s", type_, e)
             return None
+
+    def _spawn_event(self, type_: str, **fields) -> None:
+        """Append an event from a bus callback without holding the loop on the fsync."""
+        asyncio.get_running_loop().run_in_executor(None, lambda: self.event(type_, **fields))
 
     def alarm(self, kind: str, message: str) -> None:
         """Tell the guard: an `alarm` event, an ERROR line, the status's alarm list."""

@@ -6,10 +6,13 @@
 
 Frames are graded at [smoke] fps (newer frames win; the camera is faster than we need).
 
-Empty-lane reference: the grader reads the chart against the same ROI with nothing in it. The
-job keeps the last crop taken while the lane is quiet — no vehicle in the zone, the detector
-idle, the CNN seeing no smoke, and the crop hardly changed since the previous graded frame
-(a static scene, not a vehicle entering) — and renews it at most every reference_refresh_s.
+Empty-lane reference: the grader reads the plume's opacity against the same ROI with nothing in
+it (mode "reference"). The job keeps the last crop taken while the lane is quiet — no vehicle in
+the zone, the detector idle, the crop-only CNN seeing no smoke, and the crop hardly changed since
+the previous graded frame (a static scene, not a vehicle entering) — and renews it at most every
+reference_refresh_s. A reference older than reference_max_age_s (a lane that never goes quiet,
+light that changed) is not used: those frames are graded crop-only (mode "crop"). Each event
+says which mode it was read in (record `smokeMode`, bus entry `mode`).
 
 Vehicle presence (`VehiclePresence`): until the lane state machine lands, the plate reads are
 the signal — the service forwards every frame's plate read to `on_plate()`, and the vehicle is
@@ -196,7 +199,7 @@ class SmokeJob:
         """Grade one frame and advance the detector; store and announce an event. Returns the
         stored record or None."""
         try:
-            crop, grade, small = await asyncio.to_thread(self._grade, image_bgr)
+            crop, grade, small, crop_level = await asyncio.to_thread(self._grade, image_bgr, t_mono)
         except EdgeError as e:
             self.last_error = str(e)
             raise
@@ -204,53 +207,65 @@ class SmokeJob:
         at = _wall(t_mono)
         present = self.presence.present(t_mono)
         self.last_grade = dict(grade, at=_ts(at), vehicle=present)
-        self._maybe_reference(crop, grade, present, t_mono)
+        self._maybe_reference(crop, crop_level, present, t_mono)
         self.index += 1
         event = self.detector.feed({"index": self.index, "ts": _ts(at), "level": grade["level"],
+                                    "opacity": grade["opacity"], "mode": grade["mode"],
                                     "confidence": grade["confidence"], "vehicle": present, "image": small})
         if event is None:
             return None
         return await self._on_event(event)
 
-    def _grade(self, image_bgr):
+    def fresh_reference(self, t_mono: float):
+        """The empty-lane reference if it is recent enough to read against, else None (crop mode)."""
+        if self.reference is None or t_mono - self.reference_at > self.s.reference_max_age_s:
+            return None
+        return self.reference
+
+    def _grade(self, image_bgr, t_mono):
         from edge.vision.smoke.classifier import crop_roi, to_rgb
         try:
             crop = crop_roi(image_bgr, self.roi)
         except EdgeError as e:
             raise EdgeError("[smoke] roi of camera %r: %s" % (self.camera_name, e)) from None
         rgb = to_rgb(crop)
-        grade = self.grader.grade(rgb, self.reference)
+        grade = self.grader.grade(rgb, self.fresh_reference(t_mono))
+        crop_level = None  # the crop-only opinion, needed only when a new reference is due
+        if self._reference_due(t_mono):
+            crop_level = grade["level"] if grade["mode"] == "crop" else self.grader.grade(rgb)["level"]
         h, w = image_bgr.shape[:2]
         self.frame_w = w
         cw = min(self.s.clip_width, w) // 2 * 2
         small = cv2.resize(image_bgr, (cw, max(2, round(h * cw / w) // 2 * 2)), interpolation=cv2.INTER_AREA) \
             if cw != w else image_bgr.copy()
-        return rgb, grade, small
+        return rgb, grade, small, crop_level
 
-    def _maybe_reference(self, crop, grade, present, t):
+    def _reference_due(self, t):
+        return self.reference is None or t - self.reference_at >= self.s.reference_refresh_s
+
+    def _maybe_reference(self, crop, crop_level, present, t):
         prev, self._prev_crop = self._prev_crop, crop
         if present or self.detector.state != SmokeEventDetector.IDLE:
             return
-        if grade.get("cnn_level", grade["level"]) >= self.s.threshold_level:
-            return  # smoke (or something the CNN takes for it) is in the ROI
+        if crop_level is None or crop_level >= self.s.threshold_level:
+            return  # not due, or smoke (or something the CNN takes for it) is in the ROI
         if prev is None or prev.shape != crop.shape:
             return
         if float(np.mean(cv2.absdiff(prev, crop))) > REF_STILL:
             return  # the scene is moving (a vehicle coming in): not an empty lane
-        if self.reference is None or t - self.reference_at >= self.s.reference_refresh_s:
-            self.reference, self.reference_at = crop, t
+        self.reference, self.reference_at = crop, t
 
     async def _on_event(self, event):
         rec = await asyncio.to_thread(self._store, event)
         entry = {"recordId": rec["recordId"], "licensePlate": rec["licensePlate"],
                  "plateColor": rec["plateColor"], "plateMatch": rec["plateMatch"],
-                 "smokeLevel": rec["smokeLevel"], "smokeConfidence": rec["smokeConfidence"],
+                 "smokeLevel": rec["smokeLevel"], "smokeOpacity": rec.get("smokeOpacity"),
+                 "smokeConfidence": rec["smokeConfidence"],
                  "eventTime": rec["eventTime"], "cameraName": self.camera_name,
-                 # the reference cannot change during a watch: the last grade's method is the run's
-                 "method": (self.last_grade or {}).get("method")}
+                 "mode": rec.get("smokeMode")}  # "reference" or "crop": what the level was read against
         self.events = (self.events + [entry])[-EVENTS_KEPT:]
-        log.warning("smoke: Ringelmann %d behind %s (%s), record %s", rec["smokeLevel"],
-                    rec["licensePlate"] or "(plate unread)", rec["eventTime"], rec["recordId"])
+        log.warning("smoke: Ringelmann %d behind %s (%s, %s mode), record %s", rec["smokeLevel"],
+                    rec["licensePlate"] or "(plate unread)", rec["eventTime"], rec.get("smokeMode"), rec["recordId"])
         if self.bus is not None and self.topic:
             self.bus.publish(self.topic, entry)
         if self.on_record is not None and self.outbox.destinations_of(KIND):

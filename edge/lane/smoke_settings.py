@@ -47,6 +47,10 @@ class SmokeSettings:
     reference_refresh_s: float = setting(
         30.0, doc="Renew the empty-lane reference (the ROI with no vehicle and no smoke) at most this often.",
         min=1.0)
+    reference_max_age_s: float = setting(
+        600.0, doc="An empty-lane reference older than this is stale (light changes, a lane that never\n"
+                   "goes quiet): frames are then graded from the crop alone (mode \"crop\") until a new one.",
+        min=1.0)
     clip_frames: int = setting(10, doc="Frames before the smoky run kept in the event's clip (the run follows).",
                                min=0, max=100)
     clip_width: int = setting(640, doc="Width in pixels the clip and photo frames are scaled to (kept small).",

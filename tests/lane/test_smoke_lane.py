@@ -26,7 +26,8 @@ FPS = 10
 W, H = 640, 360
 ROI = (400, 120, 192, 192)
 CAMERA = "A口车牌识别"
-EVENT_KEYS = {"licensePlate", "plateColor", "plateMatch", "smokeLevel", "smokeConfidence", "firstFrame",
+EVENT_KEYS = {"licensePlate", "plateColor", "plateMatch", "smokeLevel", "smokeOpacity", "smokeConfidence",
+              "smokeMode", "firstFrame",
               "lastFrame", "firstTime", "lastTime", "frameIndices", "frameLevels"}
 
 
@@ -133,7 +134,7 @@ async def test_plume_after_a_truck_is_stored_shown_and_announced(tmp_path, desti
         # the first pass may come before the job has its empty-lane reference (models still
         # loading while the stream starts): wait for an event graded against one
         service, got = await run_lane(config, lambda s: s.smoke is not None and s.smoke.events
-                                      and s.smoke.events[-1]["method"] != "cnn")
+                                      and s.smoke.events[-1]["mode"] == "reference")
     finally:
         feed.stop()
         await sim.stop()
@@ -185,11 +186,18 @@ async def test_plume_after_a_truck_is_stored_shown_and_announced(tmp_path, desti
     # status.json: the event, the last grade, the reference
     st = json.loads((tmp_path / "state" / "status.json").read_text(encoding="utf-8"))
     assert "smoke" in st["jobs"]
+    # and in the lane's event log, beside the decisions (edge events --type smoke)
+    from edge.lane.eventlog import EventLog
+    with EventLog.open(tmp_path / "state") as log_:
+        logged = log_.query(types=["smoke"])
+    assert [e["recordId"] for e in logged] == [e["recordId"] for e in events]
+    assert logged[-1]["level"] == rec["smokeLevel"] and logged[-1]["mode"] in ("reference", "crop")
     sm = st["smoke"]
     assert sm["camera"] == CAMERA and sm["camera_status"]["frames"] > 0
     assert sm["events"][-1]["recordId"] == rec["recordId"] and sm["events"][-1]["smokeLevel"] == rec["smokeLevel"]
     assert sm["events"][-1]["licensePlate"] == plate_text
-    assert sm["events"][-1]["method"] in ("combined", "reference")   # graded against the empty lane
+    assert sm["events"][-1]["mode"] == "reference"   # graded against the empty lane
+    assert rec["smokeMode"] == "reference" and 0.3 <= rec["smokeOpacity"] <= 1.0
     assert sm["reference_age_s"] is not None and sm["error"] == ""
     # the bus: the passage, then the smoke event
     topics = [t for t, _ in got]
@@ -265,11 +273,29 @@ async def test_a_loop_detector_replaces_the_plate_signal_with_one_call(tmp_path)
             job.on_plate("")                      # an unread plate does not keep the vehicle "present"
             await job.step(f, t + i * 0.1)
         await bus.drain()
-        assert len(job.events) == 1 and job.events[0]["method"] in ("combined", "reference")
+        assert len(job.events) == 1 and job.events[0]["mode"] == "reference"
         rec = box.get(job.events[0]["recordId"])["record"]
         assert rec["licensePlate"] == "" and rec["plateMatch"] == ""   # no plate read was given
         assert rec["firstFrame"] > 50 and rec["smokeLevel"] >= 2
         assert [p["recordId"] for p in got] == [rec["recordId"]]
+    finally:
+        box.close()
+
+
+async def test_a_stale_reference_is_not_used_and_the_event_says_crop(tmp_path):
+    # the reference is taken in the first quiet frames; 10 s pass per frame, so it is past
+    # reference_max_age_s long before the truck: the frames are graded crop-only, and said so
+    job, box, bus = smoke_job(tmp_path, reference_max_age_s=60.0, reference_refresh_s=10000.0)
+    frames = lane_frames(plume=True)
+    try:
+        for i, f in enumerate(frames[:80]):
+            job.set_vehicle(30 <= i < 50)
+            await job.step(f, 1000.0 + i * 10.0)
+            if i == 3:
+                assert job.reference is not None and job.last_grade["mode"] == "reference"
+        assert job.reference is not None and job.last_grade["mode"] == "crop"
+        assert len(job.events) == 1 and job.events[0]["mode"] == "crop"
+        assert box.get(job.events[0]["recordId"])["record"]["smokeMode"] == "crop"
     finally:
         box.close()
 

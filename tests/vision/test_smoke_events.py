@@ -110,3 +110,18 @@ def test_event_without_a_plate_says_so():
 def test_bad_parameters_name_the_field(kw, field):
     with pytest.raises(ValueError, match=field):
         SmokeEventDetector(**kw)
+
+
+def test_the_event_carries_the_runs_opacity_and_mode():
+    det = SmokeEventDetector()
+    seq = frames("VV444444")
+    for f, op in zip(seq, [0.9, 0.9, 0.72, 0.8, 0.75, 0.78, 0.81, 0.7]):
+        f.update(opacity=op, mode="reference")
+    (ev,) = [e for e in (det.feed(f) for f in seq) if e]
+    r = ev["record"]
+    assert r["smokeLevel"] == 4 and r["smokeOpacity"] == 0.78 and r["smokeMode"] == "reference"
+
+
+def test_without_opacity_the_event_reads_it_from_the_level():
+    (ev,) = run("VV333333")
+    assert ev["record"]["smokeOpacity"] == 0.6 and ev["record"]["smokeMode"] is None

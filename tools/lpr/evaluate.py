@@ -47,6 +47,8 @@ class Tally:
     def table(self, title):
         rows = [title]
         rows.append("  all            %s" % self.line("all"))
+        if "province_char" in self.n:
+            rows.append("  province char  %s" % self.line("province_char"))
         for k in sorted(k for k in self.n if k.startswith("colour:")):
             rows.append("  %-14s %s" % (k, self.line(k)))
         for k in sorted((k for k in self.n if k.startswith("province:")), key=lambda k: -self.n[k]):
@@ -59,6 +61,8 @@ class Tally:
 
 def _kind_table(t, title):
     rows = [title, "  all            %s" % t.line("all")]
+    if "province_char" in t.n:
+        rows.append("  province char          %s" % t.line("province_char"))
     rows += ["  %-22s %s" % (k, t.line(k)) for k in sorted(k for k in t.n if k.startswith("kind:"))]
     return "\n".join(rows)
 
@@ -74,6 +78,7 @@ def eval_scenes(read_fn, data, show=False, colour_tally=None):
         reads = read_fn(img)
         got = reads[0]["plate"] if reads else ""
         t.add(keys_for(row["plate"], row["color"]), got == row["plate"])
+        t.add(["province_char"], got[:1] == row["plate"][:1])
         if colour_tally is not None and reads:
             colour_tally.add(["all", "colour:" + row["color"]], reads[0]["color"] == row["color"])
         if show and got != row["plate"]:
@@ -87,6 +92,7 @@ def eval_crops(read_fn, data, show=False, colour_tally=None):
         img = imread(data / "crops" / row["file"])
         r = read_fn(img)
         t.add(keys_for(row["plate"], row["color"]), r["plate"] == row["plate"])
+        t.add(["province_char"], r["plate"][:1] == row["plate"][:1])
         if colour_tally is not None:
             colour_tally.add(["all", "colour:" + row["color"]], r["color"] == row["color"])
         if show and r["plate"] != row["plate"]:
@@ -106,6 +112,7 @@ def eval_synth(reader, folder, show=False):
             r = reader.read_crop(img)
         keys = ["all", "kind:" + row["kind"], "province:" + row["plate"][0]]
         t.add(keys, r["plate"] == row["plate"])
+        t.add(["province_char"], r["plate"][:1] == row["plate"][:1])
         tc.add(keys[:2], r["color"] == row["color"])
         if show and r["plate"] != row["plate"]:
             print("   synth %s: want %s got %s" % (row["file"], row["plate"], r["plate"]))
@@ -128,16 +135,26 @@ def main(argv=None):
                          det_variant=a.det_variant, rec_variant=a.rec_variant)
     data = Path(a.data)
     ct_s, ct_c = Tally(), Tally()
-    s = eval_scenes(reader.read, data, a.show_errors, ct_s)
-    c = eval_crops(reader.read_crop, data, a.show_errors, ct_c)
-    print(s.table("scenes full-plate exact (%s)" % (a.rec_variant or a.variant)))
-    print(c.table("crops exact"))
-    print(ct_s.table("scene colour correct"))
-    print(ct_c.table("crop colour correct"))
+    if (data / "scenes" / "labels.tsv").exists():     # a crops-only set has no scenes/
+        s = eval_scenes(reader.read, data, a.show_errors, ct_s)
+        print(s.table("scenes full-plate exact (%s)" % (a.rec_variant or a.variant)))
+        print(ct_s.table("scene colour correct"))
+    if (data / "crops" / "labels.tsv").exists():
+        c = eval_crops(reader.read_crop, data, a.show_errors, ct_c)
+        print(c.table("crops exact"))
+        print(ct_c.table("crop colour correct"))
+    prov = Tally()
     for folder in a.synth:
         t, tc = eval_synth(reader, folder, a.show_errors)
         print(_kind_table(t, "synthetic %s plate exact" % folder))
         print(_kind_table(tc, "synthetic %s colour correct" % folder))
+        for k in t.n:
+            if k.startswith("province:"):
+                prov.n[k] += t.n[k]
+                prov.ok[k] += t.ok[k]
+    if prov.n:
+        print("synthetic sets, plate exact per province: " + ", ".join(
+            "%s %d/%d" % (k[9:], prov.ok[k], prov.n[k]) for k in sorted(prov.n, key=lambda k: prov.ok[k] / prov.n[k])))
     return 0
 
 

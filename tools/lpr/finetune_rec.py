@@ -14,6 +14,8 @@ took synthetic validation from 57.8 % to 96.1 % exact but real dev crops from 95
 (real 皖 read as 桂/藏); training only the two FC layers for one epoch took synthetic
 validation to 85.7 % with real crops unchanged or better (and without the hand-set 皖 factor).
 So the default trains fc1+fc2; the LSTMs and the backbone stay as CCPD trained them.
+Round 3 (2026-12-01): 75 % of the renders in the plate typeface (render.GLYPH, GLYPH_P), seed
+31: the committed head. lstm2+fc on the same features: real dev crops 334 vs 336 -- not taken.
 Measured 2026-12-01 as the second head of tools/lpr/two_head_rec.py (real dev crops / scenes,
 synthetic scenes / crops): fc 1 epoch 335/39/190/203, fc 3 epochs 336/39/195/206 (the default),
 fc 6 epochs 335/39/195/206, lstm2+fc 3 epochs 331/37/191/204 -- training an LSTM again costs
@@ -53,6 +55,8 @@ IN_H, IN_W = 32, 160
 TRAIN_FONTS = [f for f in R.FONTS + ["/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
                                        "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc"]
                if Path(f).is_file()]
+# share of samples in the plate typeface (tools/lpr/render.py GlyphSet); the rest in fonts
+GLYPH_P = 0.75
 # what a lane sees: mostly blue cars and yellow trucks
 KIND_P = {"blue": 0.32, "yellow": 0.2, "yellow_two_row": 0.12, "green": 0.14, "yellow_green": 0.08,
           "white": 0.07, "black": 0.07}
@@ -212,31 +216,12 @@ def sample(rng):
     text = R.random_text(kind, rng)
     # several typefaces and stroke weights: none is the plate typeface, so the head should
     # learn what they share rather than one font's quirks
-    font = TRAIN_FONTS[int(rng.integers(len(TRAIN_FONTS)))]
-    plate, _ = R.render_plate(text, kind, rng, font, stroke=int(rng.integers(-2, 5)))
-    ph, pw = plate.shape[:2]
-    # target plate width in pixels: CCPD-like crops are 80-200 px wide
-    s = rng.uniform(90, 240) / pw
-    mx, my = 0.15 * pw * s, 0.35 * ph * s
-    W, H = int(pw * s + 2 * mx), int(ph * s + 2 * my)
-    canvas = np.empty((H, W, 3), np.float32)
-    canvas[:] = rng.uniform(20, 220, 3)
-    canvas += 12 * rng.standard_normal(canvas.shape, dtype=np.float32)
-    tw, th = pw * s, ph * s
-    pts = np.array([[mx, my], [mx + tw, my], [mx + tw, my + th], [mx, my + th]], np.float64)
-    ang = np.deg2rad(rng.uniform(-8, 8))
-    c = pts.mean(0)
-    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
-    pts = (pts - c) @ rot.T + c
-    pts += rng.normal(0, th * 0.05, pts.shape)
-    yaw = rng.uniform(-0.2, 0.2)
-    pts[[1, 2], 1] = c[1] + (pts[[1, 2], 1] - c[1]) * (1 + yaw)
-    pts[[0, 3], 1] = c[1] + (pts[[0, 3], 1] - c[1]) * (1 - yaw)
-    img = R.degrade(R.paste(canvas, plate, pts), rng, night=rng.random() < 0.2)
-    # the detector's corners: a few percent off the true ones, biased outward
-    jitter = rng.normal(0.01, 0.03, (4, 2)) * np.array([tw, th])
-    out = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float64)
-    corners = (pts + out * jitter).astype(np.float32)
+    if rng.random() < GLYPH_P:
+        plate, _ = R.render_plate(text, kind, rng, R.GLYPH, stroke=int(rng.integers(-1, 3)))
+    else:
+        font = TRAIN_FONTS[int(rng.integers(len(TRAIN_FONTS)))]
+        plate, _ = R.render_plate(text, kind, rng, font, stroke=int(rng.integers(-2, 5)))
+    img, corners = R.close_view(plate, rng)
     two_row = kind == "yellow_two_row"
     return prepare(band_of(img, corners, two_row)), text, kind
 
@@ -345,7 +330,7 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--layers", default="fc1,fc2", help="head layers to train: lstm1,lstm2,fc1,fc2")
     ap.add_argument("--l2sp", type=float, default=0.0, help="pull towards the original weights")
-    ap.add_argument("--seed", type=int, default=22)
+    ap.add_argument("--seed", type=int, default=31)
     ap.add_argument("--out", default=str(OUT))
     a = ap.parse_args(argv)
     import torch
@@ -370,7 +355,7 @@ def main(argv=None):
     log("torch head vs onnxruntime: max |diff| %.2e" % err)
     assert err < 1e-4, "head port is wrong"
 
-    cache = out / ("features_%d_%d.npz" % (a.train, a.seed))
+    cache = out / ("features_%d_%d_g%02d.npz" % (a.train, a.seed, round(GLYPH_P * 100)))
     if cache.exists():
         d = np.load(cache, allow_pickle=True)
         tr = (d["tf"], list(d["tt"]), list(d["tk"]))

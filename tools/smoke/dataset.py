@@ -1,11 +1,19 @@
-"""Render the synthetic Ringelmann data sets: `train` and a held-out `eval` with unseen backgrounds.
+"""Render the Ringelmann (opacity) data sets, with whole plume models and background families held out.
 
-    .venv/bin/python -m tools.smoke.dataset [--train 16000] [--eval 3000] [--out var/smoke]
+    .venv/bin/python -m tools.smoke.dataset [--train 32000] [--out /work/data-h15-smoke/smoke] [--sets ...]
 
-Held-out means: the eval set crops only the scene photos of the eval split (render.scene_photos),
-and every procedural background, plume and camera draw comes from random streams seeded
-(split, index) with a different split id, so no eval background was ever seen in training.
-Writes <out>/<split>.npz: images and references (no plume, no shadow) uint8 [N,64,64,3] RGB, level, blackness, bg, plume, shadow.
+Sets (each <out>/<name>.npz):
+  train          plume models fbm + cloud, backgrounds road, night, rain, truck and the TRAINING photos
+  val            the same families, fresh seeds: for watching training (never for the figures)
+  heldout        the held-out plume model (puffs) over the held-out families (wall, sky) and the
+                 EVALUATION photos: nothing in it was seen in training -- the model card's figures
+  heldout_plume  puffs over the training families (fresh seeds, evaluation photos): the plume model alone
+  heldout_bg     fbm + cloud over wall, sky and the evaluation photos: the backgrounds alone
+The held-out sets have the issue's shape: `--per-level` plumes of each level 1-5, and `--per-kind`
+crops of each negative kind (samples.NEGATIVES), spread evenly over the set's families.
+Photos are split by a stable hash of the file name (render.scene_photos: ~70 % train / 30 % eval).
+Seeds: (set id, index), a different id per set, so no two sets share a random stream.
+Arrays: images, references uint8 [N,64,64,3] RGB; level, opacity, kind, family, plume, observable.
 """
 from __future__ import annotations
 
@@ -17,54 +25,86 @@ import time
 import cv2
 import numpy as np
 
+from tools.smoke import plumes
 from tools.smoke import render as R
+from tools.smoke import samples as S
 
-SPLIT_IDS = {"train": 0, "eval": 1, "fixtures": 2, "clips-train": 3, "clips-eval": 4, "val": 5, "train_b": 6}
-BG_P = {"scene": 0.30, "road": 0.18, "sky": 0.12, "gate": 0.14, "night": 0.12, "wet": 0.14}
-PLUME_P = {"black": 0.65, "steam": 0.15, "dust": 0.07, "none": 0.13}
+DEFAULT_OUT = "/work/data-h15-smoke/smoke"
+SET_IDS = {"train": 10, "val": 11, "heldout": 12, "heldout_plume": 13, "heldout_bg": 14,
+           "fixtures": 2, "clips-train": 3, "clips-eval": 4}
+FAMILIES = ("road", "night", "rain", "truck", "photo", "wall", "sky")
+TRAIN_FAMILIES = {"road": 0.2, "night": 0.15, "rain": 0.15, "truck": 0.25, "photo": 0.25}
+HELDOUT_FAMILIES = ("wall", "sky", "photo")
+TRAIN_PLUMES = ("fbm", "cloud")
+HELDOUT_PLUME = "puffs"
+TRAIN_KINDS = {"smoke": 0.55, "clean": 0.06, "steam": 0.07, "dust": 0.05, "shadow": 0.07, "wet": 0.05,
+               "glare": 0.04, "body": 0.05, "exposure": 0.03, "none": 0.03}
 
 
-def render_set(split, n, progress=True):
+def _pool(split):
+    return R.PhotoPool(R.scene_photos(split))
+
+
+def plan(name, n, per_level, per_kind):
+    """[(family, kind, plume model, level or None)] for one set, deterministic."""
+    rng = np.random.default_rng((SET_IDS[name], 999))
+    if name in ("train", "val"):
+        fam = rng.choice(list(TRAIN_FAMILIES), n, p=list(TRAIN_FAMILIES.values()))
+        kind = rng.choice(list(TRAIN_KINDS), n, p=list(TRAIN_KINDS.values()))
+        model = rng.choice(TRAIN_PLUMES, n)
+        return [(f, k, m, None) for f, k, m in zip(fam, kind, model)]
+    fams = HELDOUT_FAMILIES if name in ("heldout", "heldout_bg") else tuple(TRAIN_FAMILIES)
+    models = (HELDOUT_PLUME,) if name in ("heldout", "heldout_plume") else TRAIN_PLUMES
+    out = []
+    for lv in range(1, 6):
+        out += [(fams[i % len(fams)], "smoke", models[(i // len(fams)) % len(models)], lv) for i in range(per_level)]
+    for k in S.NEGATIVES:
+        out += [(fams[i % len(fams)], k, models[(i // len(fams)) % len(models)], None) for i in range(per_kind)]
+    return out
+
+
+def render_set(name, n=0, per_level=200, per_kind=100, progress=True):
     cv2.setNumThreads(1)
-    photos = R.PhotoPool(R.scene_photos("eval" if split.endswith("eval") else "train"))
-    bgs, bg_p = list(BG_P), list(BG_P.values())
-    plumes, pl_p = list(PLUME_P), list(PLUME_P.values())
-    out = {k: [] for k in ("image", "reference", "level", "blackness", "bg", "plume", "shadow")}
+    photos = _pool("train" if name in ("train", "val") else "eval")
+    items = plan(name, n, per_level, per_kind)
+    keys = ("image", "reference", "level", "opacity", "kind", "family", "plume", "observable",
+            "core_fraction", "relative_contrast")
+    out = {k: [] for k in keys}
     t0 = time.time()
-    for i in range(n):
-        rng = np.random.default_rng((SPLIT_IDS[split], i))
-        s = R.render_sample(rng, rng.choice(bgs, p=bg_p), rng.choice(plumes, p=pl_p), photos)
-        for k in out:
+    for i, (fam, kind, model, lv) in enumerate(items):
+        s = S.render(np.random.default_rng((SET_IDS[name], i)), fam, kind, model, photos, level=lv)
+        for k in keys:
             out[k].append(s[k])
-        if progress and (i + 1) % 1000 == 0 or i + 1 == n:
+        if progress and ((i + 1) % 2000 == 0 or i + 1 == len(items)):
             el = time.time() - t0
-            print("  %s: %d/%d rendered, %.0f s elapsed, ~%.0f s left" % (split, i + 1, n, el, el / (i + 1) * (n - i - 1)),
-                  flush=True)
-    return {"images": np.stack(out["image"]), "references": np.stack(out["reference"]), "level": np.array(out["level"], np.int8),
-            "blackness": np.array(out["blackness"], np.float32),
-            "bg": np.array([R.BACKGROUNDS.index(b) for b in out["bg"]], np.int8),
-            "plume": np.array([R.PLUMES.index(p) for p in out["plume"]], np.int8),
-            "shadow": np.array(out["shadow"], bool)}
+            print("  %s: %d/%d rendered, %.0f s" % (name, i + 1, len(items), el), flush=True)
+    return {"images": np.stack(out["image"]), "references": np.stack(out["reference"]),
+            "level": np.array(out["level"], np.int8), "opacity": np.array(out["opacity"], np.float32),
+            "kind": np.array([S.KINDS.index(k) for k in out["kind"]], np.int8),
+            "family": np.array([FAMILIES.index(f) for f in out["family"]], np.int8),
+            "plume": np.array([plumes.MODELS.index(p) for p in out["plume"]], np.int8),
+            "observable": np.array(out["observable"], bool),
+            "core_fraction": np.array(out["core_fraction"], np.float32),
+            "relative_contrast": np.array(out["relative_contrast"], np.float32)}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--train", type=int, default=16000)
-    ap.add_argument("--eval", type=int, default=3000)
-    ap.add_argument("--val", type=int, default=0, help="fresh validation crops (training photos, new seeds) for choosing rules")
-    ap.add_argument("--train-b", type=int, default=0, help="more training crops (training photos, own seeds): train_b.npz")
-    ap.add_argument("--out", default="var/smoke")
+    ap.add_argument("--train", type=int, default=32000)
+    ap.add_argument("--val", type=int, default=3000)
+    ap.add_argument("--per-level", type=int, default=200)
+    ap.add_argument("--per-kind", type=int, default=100)
+    ap.add_argument("--sets", default="train,val,heldout,heldout_plume,heldout_bg")
+    ap.add_argument("--out", default=DEFAULT_OUT)
     a = ap.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
-    for split, n in (("train", a.train), ("eval", a.eval), ("val", a.val), ("train_b", a.train_b)):
-        if n <= 0:
-            continue
-        print("rendering %d %s crops (photos: %s)" % (n, split, ", ".join(
-            os.path.basename(f) for f in R.scene_photos("eval" if split == "eval" else "train"))[:120] + "..."))
-        d = render_set(split, n)
-        path = os.path.join(a.out, split + ".npz")
+    for name in a.sets.split(","):
+        n = {"train": a.train, "val": a.val}.get(name, 0)
+        d = render_set(name, n, a.per_level, a.per_kind)
+        path = os.path.join(a.out, name + ".npz")
         np.savez_compressed(path, **d)
-        print("wrote %s: levels %s" % (path, np.bincount(d["level"], minlength=6).tolist()))
+        print("wrote %s: %d crops, levels %s, unobservable %d" % (
+            path, len(d["level"]), np.bincount(d["level"], minlength=6).tolist(), int((~d["observable"]).sum())), flush=True)
     return 0
 
 

@@ -1,18 +1,15 @@
-"""Physically based smoke renderer: exhaust plumes of known opacity over real and procedural backgrounds.
+"""The smoke renderer's parts: backgrounds, the camera, Beer-Lambert compositing in linear light.
 
-Compositing is Beer-Lambert in linear light:  I = I_bg * T + I_smoke * (1 - T),  T = exp(-k * density).
-The label is the Ringelmann level of the plume's mean blackness, rounded to the nearest 20 %:
-blackness = mean over the visible plume (plume_blackness) of 1 - I / I_bg in linear luminance,
-computed from the noise-free render, i.e. what the chart reads:
-(1 - T) for perfectly black soot, less where the soot's own scattered light is comparable to a
-dark background (asphalt, night) -- dense smoke over dark road reads lighter, to a human too.
-White steam and dust clouds are plumes too, but not black smoke: their label is 0 whatever
-their opacity, which is what teaches the classifier that "darker than the background" and
-"textured like smoke" are not enough on their own.
+    I = I_bg * T + I_smoke * (1 - T),  T = exp(-k * density)
 
+Background families (`FAMILIES`, `background()`): road, night, rain, truck (bodies of every
+colour), wall (the gate), sky, and "photo" (crops of the real CCPD street photos, split
+train/eval by a stable hash: `scene_photos`). `camera()` models exposure, tone curve, small
+ROIs, blur, noise and JPEG; `reference_drift()` the empty-lane frame's own drift and shake.
+Samples and their truth (the level is opacity) are assembled in tools/smoke/samples.py, plume
+density models live in tools/smoke/plumes.py. `plume_density`/`solve_k`/`smoke_colour` are the
+first renderer's jet plume, kept for the lane test's clip (tests/lane/test_smoke_lane.py).
 Everything is numpy + OpenCV, float32 sRGB images in [0, 1], RGB order, 64x64 by default.
-Backgrounds are split for honesty: `scene_photos("train"|"eval")` partitions the real photos,
-and procedural backgrounds draw from disjoint seed ranges (see dataset.py).
 """
 from __future__ import annotations
 
@@ -25,11 +22,6 @@ import numpy as np
 
 SCENES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "plates", "scenes")
 SIZE = 64
-BACKGROUNDS = ("scene", "road", "sky", "gate", "night", "wet")
-PLUMES = ("none", "black", "steam", "dust")
-# Below this mean linear luminance behind the plume, black smoke is physically unobservable
-# (black on black): such backgrounds are not used for black-smoke samples; a model-card limit.
-MIN_BG_LINEAR = 0.035
 
 
 def to_linear(srgb):
@@ -94,9 +86,12 @@ class PhotoPool:
         return cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA)
 
 
-def _grid(size):
+def grid(size):
     y, x = np.mgrid[0:size, 0:size].astype(np.float32)
     return x / size, y / size
+
+
+_grid = grid
 
 
 def bg_road(rng, size=SIZE):
@@ -221,52 +216,80 @@ def add_dust_haze(rng, img, size=SIZE):
     return to_srgb(lin).astype(np.float32)
 
 
+# Truck bodies of every colour: paint in linear reflectance, from black to white
+PAINTS = {"white": (0.85, 0.85, 0.85), "silver": (0.55, 0.56, 0.58), "grey": (0.25, 0.25, 0.26),
+          "black": (0.03, 0.03, 0.035), "red": (0.6, 0.05, 0.04), "blue": (0.04, 0.12, 0.5),
+          "darkblue": (0.02, 0.04, 0.15), "green": (0.06, 0.3, 0.08), "yellow": (0.75, 0.6, 0.05),
+          "orange": (0.8, 0.3, 0.03), "brown": (0.2, 0.1, 0.05), "cement": (0.45, 0.42, 0.38)}
+
+
+def truck_panel(rng, size=SIZE, paint=None):
+    """The rear or side of a truck filling the crop: painted panel (any colour, dirt towards the
+    bottom), container ribs or seams, door locking bars, tail lights, a specular band."""
+    x, y = grid(size)
+    name = paint or rng.choice(list(PAINTS))
+    col = np.array(PAINTS[name]) * rng.uniform(0.7, 1.2) * (1 + rng.normal(0, 0.05, 3))
+    img = np.ones((size, size, 3), np.float32) * col
+    dirt = np.clip((y - rng.uniform(0.3, 1.0)) * rng.uniform(0, 2.0), 0, 1)[..., None]
+    img = img * (1 - 0.6 * dirt) + 0.12 * dirt * np.array([0.8, 0.7, 0.55])
+    kind = rng.choice(["ribs", "seams", "doors", "tarp"])
+    if kind == "ribs":  # corrugated container: a periodic shading across x
+        p = rng.uniform(0.04, 0.12)
+        img = img * (1 + rng.uniform(0.1, 0.35) * np.sin(2 * np.pi * (x + rng.random()) / p))[..., None]
+    elif kind == "seams":
+        for _ in range(rng.integers(1, 4)):
+            e = rng.uniform(0, 1)
+            img = np.where((np.abs((y if rng.random() < 0.5 else x) - e) < 0.012)[..., None], img * 0.4, img)
+    elif kind == "doors":  # two door leaves, vertical locking bars, hinges
+        img = np.where((np.abs(x - rng.uniform(0.4, 0.6)) < 0.01)[..., None], img * 0.3, img)
+        for bx in rng.uniform(0.05, 0.95, rng.integers(1, 5)):
+            img = np.where((np.abs(x - bx) < 0.015)[..., None], np.array([0.5, 0.5, 0.52]) * rng.uniform(0.3, 1), img)
+    else:  # tarpaulin: folds
+        img = img * (1 + 0.25 * fbm(rng, size, size, base=3, octaves=3))[..., None]
+    if rng.random() < 0.4:  # tail lights / reflectors
+        lx, ly = rng.uniform(0, 1), rng.uniform(0.5, 1)
+        lamp = (np.abs(x - lx) < rng.uniform(0.04, 0.12)) & (np.abs(y - ly) < rng.uniform(0.02, 0.06))
+        img = np.where(lamp[..., None], np.array([0.7, 0.06, 0.03]) if rng.random() < 0.7 else np.array([0.8, 0.45, 0.0]), img)
+    if rng.random() < 0.5:  # specular reflection of the sky on the paint
+        band = np.exp(-((y - rng.uniform(0, 1)) / rng.uniform(0.05, 0.25)) ** 2)
+        img = img + rng.uniform(0.05, 0.3) * band[..., None]
+    img = img * (1 + 0.04 * fbm(rng, size, size, base=6, octaves=2))[..., None]
+    return to_srgb(np.clip(img, 0, 1)).astype(np.float32)
+
+
+def bg_truck(rng, size=SIZE):
+    """Background family "truck": the plume seen over a vehicle body (alone, or its edge against the road)."""
+    img = truck_panel(rng, size)
+    if rng.random() < 0.4:  # the body's edge: road (or yard) beyond it
+        x, y = grid(size)
+        e = rng.uniform(0.2, 0.8)
+        side = (x > e) if rng.random() < 0.5 else (y > e)
+        img = np.where(side[..., None], bg_road(rng, size), img)
+    return img.astype(np.float32)
+
+
+def bg_wall(rng, size=SIZE):
+    return bg_gate(rng, size)
+
+
+FAMILIES = {"road": bg_road, "night": bg_night, "rain": bg_wet, "truck": bg_truck, "wall": bg_wall, "sky": bg_sky,
+            "gate": bg_gate, "wet": bg_wet}
+
+
 def background(rng, kind, photos=None, size=SIZE):
-    if kind == "scene":
+    """One background of a family; "photo" (and the first renderer's "scene") crops the real photos."""
+    if kind in ("photo", "scene"):
         return photos.crop(rng, size)
-    return {"road": bg_road, "sky": bg_sky, "gate": bg_gate, "night": bg_night, "wet": bg_wet}[kind](rng, size)
+    return FAMILIES[kind](rng, size)
 
 
 # ---------------------------------------------------------------- plume
 def plume_density(rng, size=SIZE, t=0.0, shape=None):
-    """Density field of a turbulent plume and its body mask (where the envelope is >= 35 % of peak).
-
-    A curved centreline from the outlet (on a crop edge), widening and diluting downstream,
-    domain-warped and modulated by fractal noise; `t` advects the noise for clip frames.
-    `shape` (a dict) fixes the geometry across frames of a clip.
-    """
-    if shape is None:
-        side = rng.choice(["left", "bottom", "right", "inside"], p=[0.35, 0.3, 0.2, 0.15])
-        o = {"left": (rng.uniform(-0.1, 0.05), rng.uniform(0.4, 0.95)),
-             "right": (rng.uniform(0.95, 1.1), rng.uniform(0.4, 0.95)),
-             "bottom": (rng.uniform(0.2, 0.8), rng.uniform(0.95, 1.1)),
-             "inside": (rng.uniform(0.2, 0.8), rng.uniform(0.55, 0.9))}[side]
-        ang = {"left": rng.uniform(-0.6, 0.3), "right": np.pi + rng.uniform(-0.3, 0.6),
-               "bottom": -np.pi / 2 + rng.uniform(-0.7, 0.7), "inside": rng.uniform(-np.pi, 0)}[side]
-        shape = {"o": np.array(o, np.float32), "dir": np.array([np.cos(ang), np.sin(ang)], np.float32),
-                 "rise": rng.uniform(0.0, 0.6), "w0": rng.uniform(0.04, 0.12), "spread": rng.uniform(0.15, 0.5),
-                 "warp": rng.uniform(0.02, 0.08), "puff": rng.uniform(0.3, 0.8), "seed": int(rng.integers(1 << 30))}
-    nrng = np.random.default_rng(shape["seed"])
-    x, y = _grid(size)
-    # warp fields: two fbm grids, bigger than the crop, advected with t
-    big = size * 2
-    wx, wy, puff = (fbm(nrng, big, big, base=4, octaves=3) for _ in range(3))
-    sh = int(t * size * 0.25) % size
-    crop = lambda a: a[sh:sh + size, sh // 2:sh // 2 + size]
-    xw = x + shape["warp"] * crop(wx)
-    yw = y + shape["warp"] * crop(wy)
-    s = np.linspace(0, 1.6, 48, dtype=np.float32)
-    up = np.array([0.0, -1.0], np.float32)
-    cl = shape["o"][None, :] + s[:, None] * shape["dir"][None, :] + shape["rise"] * (s ** 2)[:, None] * up[None, :]
-    d2 = (xw[None] - cl[:, 0, None, None]) ** 2 + (yw[None] - cl[:, 1, None, None]) ** 2
-    i = np.argmin(d2, axis=0)
-    dist = np.sqrt(np.take_along_axis(d2, i[None], 0)[0])
-    sv = s[i]
-    width = shape["w0"] + shape["spread"] * sv
-    env = np.exp(-(dist / width) ** 2) * (shape["w0"] / width) ** 0.7  # dilution downstream
-    mask = env >= 0.35 * env.max()
-    dens = env * np.clip(1 + shape["puff"] * crop(puff), 0.05, None)
-    return dens.astype(np.float32), mask, shape
+    """(density, body mask, shape) of the turbulent jet (plumes.py's "fbm" model); the body is
+    where the density is at least 35 % of its peak."""
+    from tools.smoke import plumes  # plumes builds on this module
+    dens, shape = plumes.density("fbm", rng, size, t, shape)
+    return dens, dens >= 0.35 * dens.max(), shape
 
 
 BODY_FRACTION = 0.35
@@ -327,16 +350,29 @@ def smoke_colour(rng, kind, ambient, dens=None):
 
 
 def camera(rng, img, night=False, noise_rng=None):
-    """Sensor and codec: exposure/white balance, blur, noise, JPEG. Exposure scales both plume and
-    background, so the blackness (a ratio) and the label are unchanged. `noise_rng` (clips) draws
-    only the sensor noise, so a clip keeps one exposure and codec setting across its frames."""
+    """Sensor and codec: exposure/white balance, tone curve, low resolution, defocus or motion blur,
+    noise, JPEG. Exposure scales plume and background alike, so the opacity is unchanged.
+    `noise_rng` (clips, references) draws only the sensor noise, so a clip and its reference keep
+    one exposure and codec setting."""
     lin = to_linear(img) * rng.uniform(0.75, 1.25) * (1 + rng.normal(0, 0.03, 3))
-    out = to_srgb(lin)
-    if rng.random() < 0.5:
+    out = np.power(np.clip(lin, 0, 1), 1.0 / rng.uniform(2.0, 2.4))  # cameras' curves differ from sRGB's
+    h, w = out.shape[:2]
+    if rng.random() < 0.15:  # a small ROI in the camera frame, scaled up to the model's input
+        f = rng.uniform(0.45, 0.9)
+        small = cv2.resize(out, (max(8, int(w * f)), max(8, int(h * f))), interpolation=cv2.INTER_AREA)
+        out = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    r = rng.random()
+    if r < 0.35:
         out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.0))
+    elif r < 0.5:  # motion blur along a random direction
+        n = int(rng.integers(3, 6))
+        k = np.zeros((n, n), np.float32)
+        k[n // 2, :] = 1.0 / n
+        k = cv2.warpAffine(k, cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), rng.uniform(0, 180), 1.0), (n, n))
+        out = cv2.filter2D(out, -1, k / max(k.sum(), 1e-6))
     sigma = rng.uniform(0.01, 0.04) if night else rng.uniform(0.002, 0.015)
     out = np.clip(out + (noise_rng or rng).normal(0, sigma, out.shape), 0, 1)
-    if rng.random() < 0.7:
+    if rng.random() < 0.8:
         q = int(rng.integers(40, 95))
         ok, buf = cv2.imencode(".jpg", (out[..., ::-1] * 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, q])
         out = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255.0
@@ -356,62 +392,3 @@ def reference_drift(rng, scene):
         out = cv2.warpAffine(out, m, (out.shape[1], out.shape[0]), flags=cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_REFLECT)
     return out
-
-
-def level_of(blackness):
-    """Ringelmann level of a mean blackness in [0, 1]: the nearest 20 % step."""
-    return int(min(5, max(0, np.floor(blackness * 5 + 0.5))))
-
-
-def render_sample(rng, bg_kind, plume_kind, photos=None, target=None, shadow=None, size=SIZE):
-    """One crop and its truth: dict(image, reference (uint8 HxWx3 RGB), level, blackness, opacity,
-    bg, plume, shadow). `reference` is the same view with no plume and no vehicle shadow, through
-    the same camera settings with a little drift and shake (reference_drift) -- what a fixed
-    camera sees of the empty lane (for the classical estimate and the reference-aware CNN).
-    """
-    ambient = 0.55 if bg_kind == "night" else rng.uniform(0.7, 1.0)
-    if target is None and plume_kind == "black":  # levels balanced, blackness uniform within the level
-        lv = int(rng.integers(0, 6))
-        target = rng.uniform(max(0.0, lv * 0.2 - 0.1), min(0.97, lv * 0.2 + 0.1))
-    elif target is None:
-        target = rng.uniform(0.15, 0.95)
-    medium = smoke_colour(rng, plume_kind, ambient) if plume_kind == "black" else None
-    dens, mask, _ = plume_density(rng, size)
-    if shadow is None:
-        shadow = rng.random() < 0.25
-    for attempt in range(5):  # only the background is redrawn: the plume is the costly part
-        scene = background(rng, bg_kind, photos, size)
-        if rng.random() < 0.1:
-            scene = add_dust_haze(rng, scene, size)
-        bg = add_shadow(rng, scene, size) if shadow else scene
-        if plume_kind != "black":
-            break
-        # blackness is what the chart reads: the darkening against what is behind the plume,
-        # 1 - I / I_bg = (1 - T) * contrast, contrast = 1 - I_smoke / I_bg (soot is not perfectly black)
-        bg_lum = luminance(to_linear(bg))
-        contrast = np.clip(1 - luminance(medium) / np.maximum(bg_lum, 1e-4), 0, 1)
-        if np.mean(bg_lum[mask]) >= MIN_BG_LINEAR and np.mean(contrast[mask]) * 0.98 >= target:
-            break
-        if attempt == 4:  # nothing behind this plume can show that much blackness: cap it
-            target = float(np.mean(contrast[mask]) * 0.95)
-    blackness = opacity = 0.0
-    if plume_kind == "none":
-        img = bg
-    else:
-        if plume_kind == "black":
-            k = solve_k(dens, mask, target, contrast)
-            img, T = composite(bg, dens, k, medium)
-            blackness = plume_blackness((1 - T) * contrast)
-        else:
-            k = solve_k(dens, mask, target)
-            img, T = composite(bg, dens, k, smoke_colour(rng, plume_kind, ambient, dens))
-        opacity = float(np.mean(1 - T[mask]))
-    cam = int(rng.integers(1 << 30))
-    night = bg_kind == "night"
-    img = camera(np.random.default_rng(cam), img, night, noise_rng=rng)
-    # drawn after the crop: the crop and its label are what they were before references drifted
-    ref = camera(np.random.default_rng(cam), reference_drift(rng, scene), night, noise_rng=rng)
-    u8 = lambda a: (a * 255 + 0.5).astype(np.uint8)
-    return {"image": u8(img), "reference": u8(ref), "level": level_of(blackness),
-            "blackness": blackness, "opacity": opacity, "bg": bg_kind, "plume": plume_kind,
-            "shadow": bool(shadow)}

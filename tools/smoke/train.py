@@ -1,17 +1,19 @@
-"""Train the Ringelmann CNN on the rendered set and export TFLite (fp32, fp16, int8).
+"""Train a Ringelmann (opacity) CNN on the rendered sets and export TFLite (fp32, int8).
 
 Runs in its own venv (TensorFlow never goes on the board):
     tools/smoke/make_venv.sh
-    nice -n 10 .venv-smoke/bin/python -m tools.smoke.train [--data var/smoke] [--epochs 12] [--reference]
+    nice -n 10 .venv-smoke/bin/python -m tools.smoke.train [--data /work/data-h15-smoke/smoke] [--epochs 8] [--reference]
 
-Input: 64x64 RGB float32 in [0, 1] (a crop behind the exhaust); with --reference the 7-channel
-input of edge.vision.smoke.classifier.reference_features (crop, empty-lane reference, blackness
-map) and the files are named smoke_ringelmann_ref_*.tflite. Output: softmax over levels 0-5.
-Progress is monitored on val.npz when it exists (never on eval: eval is measured once, at the end).
-Levels are weighted by sqrt(1 / frequency) (level 0 and level 5 are the common and the rare end).
-Targets are soft: a Gaussian (sigma 0.35 level) around 5 x blackness, so a plume of 38 %
-blackness teaches "mostly 2, some 1" -- the levels are ordered and neighbours share evidence.
-One thread, fixed seeds: the recipe is reproducible (TF's CPU kernels are deterministic with 1 thread).
+Input: 64x64 RGB float32 in [0, 1] (a crop behind the exhaust); with --reference the 11-channel
+input of edge.vision.smoke.classifier.reference_features (crop, empty-lane reference, darkening,
+difference, soot opacity, texture ratio) and the files are named smoke_ringelmann_ref_*.tflite. Output [1, 7]: softmax over
+levels 0-5, then the opacity (sigmoid). Training sees only tools.smoke.dataset's `train` set
+(plume models fbm + cloud; the puffs model and the wall/sky families never); progress is watched
+on `val` (the same families, fresh seeds), never on the held-out sets.
+Loss: cross-entropy against soft targets -- a Gaussian (sigma 0.35 level) around 5 x opacity, so
+a plume of 38 % teaches "mostly 2, some 1" -- plus 4 x the squared opacity error. Levels are
+weighted by sqrt(1 / frequency). Unobservable crops (black on black) are left out.
+One thread, fixed seeds.
 """
 from __future__ import annotations
 
@@ -25,43 +27,58 @@ import numpy as np
 SOFT_SIGMA = 0.35
 
 
-def soft_targets(blackness):
-    t = (blackness * 5.0)[:, None]
+def soft_targets(opacity):
+    t = (opacity * 5.0)[:, None]
     k = np.arange(6, dtype=np.float32)[None, :]
     p = np.exp(-0.5 * ((k - t) / SOFT_SIGMA) ** 2)
     return (p / p.sum(1, keepdims=True)).astype(np.float32)
 
 
-def build_model(tf, channels=3):
+FILTERS = (24, 48, 64, 96)
+
+
+def build_model(tf, channels=3, filters=FILTERS):
     L = tf.keras.layers
     inp = L.Input((64, 64, channels), name="crop")
     x = inp
-    for f in (16, 32, 48):  # 64 -> 32 -> 16 -> 8
+    for f in filters[:3]:  # 64 -> 32 -> 16 -> 8
         x = L.Conv2D(f, 3, padding="same", use_bias=False)(x)
         x = L.BatchNormalization()(x)
         x = L.ReLU()(x)
         x = L.MaxPooling2D()(x)
-    x = L.Conv2D(64, 3, padding="same", use_bias=False)(x)
+    x = L.Conv2D(filters[3], 3, padding="same", use_bias=False)(x)
     x = L.BatchNormalization()(x)
     x = L.ReLU()(x)
-    # mean and max pooling: the background's level (mean) and the plume's darkest evidence (max)
+    # mean and max pooling: the background's level (mean) and the plume's densest evidence (max)
     x = L.Concatenate()([L.GlobalAveragePooling2D()(x), L.GlobalMaxPooling2D()(x)])
-    x = L.Dense(48, activation="relu")(x)
-    out = L.Dense(6, activation="softmax", name="level")(x)
-    return tf.keras.Model(inp, out)
+    x = L.Dense(64, activation="relu")(x)
+    levels = L.Dense(6, activation="softmax", name="levels")(x)
+    opacity = L.Dense(1, activation="sigmoid", name="opacity")(x)
+    return tf.keras.Model(inp, L.Concatenate(name="out")([levels, opacity]))
+
+
+OPACITY_WEIGHT = 4.0
+
+
+def make_loss(tf):
+    def loss(y, p):
+        ce = -tf.reduce_sum(y[:, :6] * tf.math.log(tf.clip_by_value(p[:, :6], 1e-7, 1.0)), axis=-1)
+        return ce + OPACITY_WEIGHT * tf.square(y[:, 6] - p[:, 6])
+    return loss
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default="var/smoke")
-    ap.add_argument("--out", default="var/smoke")
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--data", default="/work/data-h15-smoke/smoke")
+    ap.add_argument("--out", default="/work/data-h15-smoke/models")
+    ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weight-power", type=float, default=0.5, help="level weights = (1/frequency)^this")
-    ap.add_argument("--reference", action="store_true", help="train the reference-aware model (7-channel input)")
-    ap.add_argument("--train-files", default="train", help="comma-separated npz names under --data (e.g. train,train_b)")
+    ap.add_argument("--reference", action="store_true", help="train the reference-aware model (11-channel input)")
+    ap.add_argument("--filters", default=",".join(map(str, FILTERS)), help="conv widths of the 4 stages")
+    ap.add_argument("--train-files", default="train", help="comma-separated npz names under --data")
     a = ap.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -70,38 +87,56 @@ def main(argv=None):
     tf.config.threading.set_inter_op_parallelism_threads(1)
     tf.keras.utils.set_random_seed(a.seed)
 
-    def inputs(d):
-        x = d["images"].astype(np.float32) / 255.0
-        if a.reference:
-            from edge.vision.smoke.classifier import reference_features
-            x = np.concatenate([reference_features(x[i:i + 2000], d["references"][i:i + 2000].astype(np.float32) / 255.0)
-                                for i in range(0, len(x), 2000)])
+    def inputs(d, dtype=np.float16):
+        """The model's inputs, built in chunks straight into one array (half precision for the
+        training set: 40k crops x 11 channels in float32 and its copies do not fit in memory)."""
+        from edge.vision.smoke.classifier import reference_features
+        n = len(d["images"])
+        x = None
+        for i in range(0, n, 2000):
+            c = d["images"][i:i + 2000].astype(np.float32) / 255.0
+            if a.reference:
+                c = reference_features(c, d["references"][i:i + 2000].astype(np.float32) / 255.0)
+            if x is None:
+                x = np.empty((n,) + c.shape[1:], dtype)
+            x[i:i + len(c)] = c
         return x
 
-    parts = [np.load(os.path.join(a.data, n + ".npz")) for n in a.train_files.split(",")]
-    tr = {k: np.concatenate([p[k] for p in parts]) for k in ("images", "references", "blackness", "level")}
-    x = inputs(tr).astype(np.float16)  # half the memory (32k crops x 7 channels); cast back per batch
-    y = soft_targets(tr["blackness"])
+    def targets(d):
+        return np.concatenate([soft_targets(d["opacity"]), d["opacity"][:, None]], axis=1).astype(np.float32)
+
+    def load(name):
+        d = np.load(os.path.join(a.data, name + ".npz"))
+        keep = d["observable"]
+        return {k: d[k][keep] for k in ("images", "references", "opacity", "level")}
+
+    parts = [load(n) for n in a.train_files.split(",")]
+    tr = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    x = inputs(tr)  # float16; cast back per batch
+    y = targets(tr)
     val = None
     if os.path.exists(os.path.join(a.data, "val.npz")):
-        vd = np.load(os.path.join(a.data, "val.npz"))
-        val = (inputs(vd), soft_targets(vd["blackness"]))
+        vd = load("val")
+        val = (inputs(vd, np.float32), targets(vd))
     print("train %d crops, %d channels; monitoring on %s" % (
         len(x), x.shape[-1], "val (%d crops)" % len(val[0]) if val else "nothing"), flush=True)
 
-    model = build_model(tf, x.shape[-1])
+    model = build_model(tf, x.shape[-1], tuple(int(v) for v in a.filters.split(",")))
     print("parameters: %d" % model.count_params(), flush=True)
     steps = a.epochs * int(np.ceil(len(x) / a.batch))
     lr = tf.keras.optimizers.schedules.CosineDecay(3e-3, steps, alpha=0.02)
-    model.compile(tf.keras.optimizers.Adam(lr), loss="categorical_crossentropy",
-                  metrics=[tf.keras.metrics.CategoricalAccuracy(name="acc")])
-    # level 0 is ~46 % of the crops (every steam/dust/empty crop is level 0) and level 5 ~4 %
-    # (few backgrounds can show 90 % blackness): weight by sqrt(1 / frequency) so the rare ends count
+
+    def level_acc(yt, yp):
+        return tf.reduce_mean(tf.cast(tf.equal(tf.argmax(yt[:, :6], 1), tf.argmax(yp[:, :6], 1)), tf.float32))
+
+    def opacity_mae(yt, yp):
+        return tf.reduce_mean(tf.abs(yt[:, 6] - yp[:, 6]))
+    model.compile(tf.keras.optimizers.Adam(lr), loss=make_loss(tf), metrics=[level_acc, opacity_mae])
     counts = np.bincount(tr["level"], minlength=6).astype(np.float64)
     cw = (counts.sum() / 6 / np.maximum(counts, 1)) ** a.weight_power
     w = cw[tr["level"]].astype(np.float32)
     w /= w.mean()
-    print("level counts %s, sample weights %s" % (counts.astype(int).tolist(), np.round(cw / (cw[tr["level"]].mean()), 2).tolist()), flush=True)
+    print("level counts %s, level weights %s" % (counts.astype(int).tolist(), np.round(cw / (cw[tr["level"]].mean()), 2).tolist()), flush=True)
     ds = (tf.data.Dataset.from_tensor_slices((x, y, w)).shuffle(len(x), seed=a.seed)
           .map(lambda i, t, sw: (tf.image.random_flip_left_right(tf.cast(i, tf.float32)), t, sw)).batch(a.batch))
     t0 = time.time()
@@ -127,7 +162,7 @@ def main(argv=None):
             f.write(data)
         print("exported %s (%.1f KiB)" % (path, len(data) / 1024), flush=True)
 
-    for kind in ("fp32", "fp16", "int8"):
+    for kind in ("fp32", "int8"):
         t = time.time()
         convert(kind)
         print("  conversion %.1f s" % (time.time() - t))

@@ -1,4 +1,11 @@
-"""Plate background colour from a rectified plate, by an HSV pixel vote.
+"""Plate background colour from a rectified plate: a small CNN (models/plate_color_fp32.tflite,
+tools/lpr/train_color.py) with a confidence, constrained by what the read's format allows; the
+HSV pixel vote below (`classify`) when no colour model is installed.
+
+`decide(probs, kind)`: a 7-character ordinary plate is never yellow-green or green, an 8-character
+NEV plate never blue (formats.KIND_COLORS), so the colour is the most probable one the read's kind
+is issued in; `uncertain` says the model itself was not sure (confidence below
+UNCERTAIN_BELOW, or its first choice was a colour the format rules out).
 
 Colours are the words of edge.domain.codes.plate_color_code: blue, yellow, green (small new
 energy: a light-to-green vertical gradient), white, black, yellow_green (large new energy:
@@ -14,6 +21,62 @@ import cv2
 import numpy as np
 
 COLORS = ("blue", "yellow", "green", "white", "black", "yellow_green")
+MODEL_H, MODEL_W = 24, 64
+UNCERTAIN_BELOW = 0.8
+
+
+def model_input(plate_bgr):
+    """[1, 24, 64, 3] float32 BGR in 0..1 for a rectified plate of any size."""
+    x = cv2.resize(plate_bgr, (MODEL_W, MODEL_H), interpolation=cv2.INTER_AREA)
+    return (x.astype(np.float32) / 255.0)[None]
+
+
+class ColorModel:
+    """The colour CNN: `probs(plate_bgr)` -> probabilities over COLORS."""
+
+    def __init__(self, interpreter):
+        self.interp = interpreter
+        self.in_index = interpreter.get_input_details()[0]["index"]
+        self.out_index = interpreter.get_output_details()[0]["index"]
+        n = int(interpreter.get_output_details()[0]["shape"][-1])
+        if n != len(COLORS):
+            raise ValueError("colour model has %d classes, expected %d" % (n, len(COLORS)))
+
+    def probs(self, plate_bgr):
+        self.interp.set_tensor(self.in_index, model_input(plate_bgr))
+        self.interp.invoke()
+        return self.interp.get_tensor(self.out_index)[0].astype(np.float64)
+
+
+RULE_FLOOR = 0.05
+
+
+def combine(model_probs, rule):
+    """The CNN's probabilities and the HSV vote (colour, confidence) as a product of experts
+    (each to the power 1/2): the CNN knows casts and mud from renders, the vote knows the hues
+    of real plates; where they disagree the result is uncertain rather than wrong."""
+    word, conf = rule
+    q = np.full(len(COLORS), max(RULE_FLOOR, (1.0 - conf) / (len(COLORS) - 1)))
+    q[COLORS.index(word)] = max(conf, RULE_FLOOR)
+    p = np.sqrt(np.asarray(model_probs, np.float64) * q)
+    return p / p.sum()
+
+
+def decide(probs, allowed=None):
+    """(colour, confidence, uncertain) from class probabilities; `allowed` the colours the
+    read's kind is issued in (None: any)."""
+    probs = np.asarray(probs, np.float64)
+    top = int(probs.argmax())
+    if allowed:
+        mask = np.array([c in allowed for c in COLORS])
+        if mask.any() and probs[mask].sum() > 0:
+            sub = np.where(mask, probs, 0.0)
+            best = int(sub.argmax())
+            conf = float(sub[best] / sub.sum())
+            # the model preferred a colour this plate cannot have: say so
+            ruled_out = not mask[top] and probs[top] > 0.5
+            return COLORS[best], conf, conf < UNCERTAIN_BELOW or ruled_out
+    return COLORS[top], float(probs[top]), float(probs[top]) < UNCERTAIN_BELOW
 
 
 def pixel_classes(plate_bgr):

@@ -1,7 +1,8 @@
 """The plate-reading pipeline: frame -> list of reads.
 
 detect 4 corners -> perspective-rectify (single row 220x70, two-row 220x110 by aspect) ->
-cut the character band(s) -> CTC recognise -> colour vote -> national-format check.
+cut the character band(s) -> CTC recognise -> colour (CNN, or the HSV vote without it) ->
+national-format check -> (with a ledger) the check against the site's registered plates.
 A read that breaks the format rules keeps its text, gets a low confidence and a `reason`.
 
 Fallbacks, each only when the first attempt gives no valid read (so a normal frame pays
@@ -18,7 +19,7 @@ import numpy as np
 
 from edge.vision.interpreter import load_model, models_dir as default_models_dir
 from edge.vision.plates import color as colormod
-from edge.vision.plates import formats, rectify
+from edge.vision.plates import formats, ledger_snap, province, rectify, refine
 from edge.vision.plates.detector import Detection, PlateDetector, nms
 from edge.vision.plates.recognizer import PlateRecognizer, Read, load_dictionary
 
@@ -29,6 +30,7 @@ WEAK_MIN_CONFIDENCE = 0.5    # ...by a valid format and this recogniser confiden
 MAX_WEAK = 2
 WIDE_ASPECT = 640 / 384   # frames at least this wide per high fit the 384x640 detector
 TWO_ROW_TOP_GROW = 0.12
+TWO_ROW_TOP_LADDER = (0.35, 0.6)   # when a read fails and the plate has no clear outline
 LEFT_GROW = 0.08          # re-read a single-row plate from corners grown by 8 % of its width to the left
 # Zoom pass: the detector sees a frame letterboxed to 640 px wide, so a plate narrower than
 # ~120 px in a 1080p frame (~40 px after the letterbox) is missed. When the whole-frame pass
@@ -86,6 +88,20 @@ class PlateReader:
                                           load_dictionary(d / "plate_rec_dict.txt"))
         self.min_confidence = min_confidence
         self.zoom = zoom
+        colour_model = d / "plate_color_fp32.tflite"
+        self.color_model = colormod.ColorModel(load_model(colour_model, threads, delegate)) \
+            if colour_model.is_file() else None
+        province_model = d / "plate_province_fp32.tflite"
+        self.province_model = province.ProvinceModel(load_model(province_model, threads, delegate)) \
+            if province_model.is_file() else None
+
+    def _colour(self, plate):
+        """(colour word, confidence, probabilities or None) of a rectified plate."""
+        if self.color_model is None:
+            return colormod.classify(plate) + (None,)
+        probs = colormod.combine(self.color_model.probs(plate), colormod.classify(plate))
+        k = int(probs.argmax())
+        return colormod.COLORS[k], float(probs[k]), probs
 
     # -- recognition of one rectified plate ------------------------------------------------
     @staticmethod
@@ -118,12 +134,12 @@ class PlateReader:
         return plate, self.recognizer(rectify.two_row_line(plate))
 
     def _read_as(self, frame, corners, two_row, grow=True):
-        """(rectified plate, read, (colour, colour confidence) of that plate)."""
+        """(rectified plate, read, (colour, colour confidence, probabilities) of that plate)."""
         if two_row:
             plate, rd = self._read_two_row(frame, corners, grow)
-            return plate, rd, colormod.classify(plate)
+            return plate, rd, self._colour(plate)
         plate = rectify.warp(frame, corners, (rectify.W, rectify.H))
-        colour = colormod.classify(plate)
+        colour = self._colour(plate)
         color = colour[0]
         rd = self._read_single(plate, color)
         if grow and not self._fits(rd.text, color):
@@ -133,29 +149,66 @@ class PlateReader:
                                 (rectify.W, rectify.H))
             rd2 = self._read_single(wide, color)
             if self._fits(rd2.text, color) or (formats.check(rd2.text).ok and not formats.check(rd.text).ok):
-                return wide, rd2, colormod.classify(wide)
+                return wide, rd2, self._colour(wide)
         return plate, rd, colour
 
-    def read_plate(self, frame, corners, det_score=1.0, box=None, two_row=None, detected=True):
-        """One read dict for the plate with `corners` (TL, TR, BR, BL) in `frame`;
-        `detected` False when the corners are exact (a crop), not the detector's."""
-        corners = np.asarray(corners, np.float32)
+    def _read_quad(self, frame, corners, two_row, detected):
+        """(plate, read, colour, two_row) for one quad; the row layout by its aspect unless given."""
         if two_row is not None:
-            plate, rd, colour = self._read_as(frame, corners, two_row, detected)
-        else:
-            a = rectify.aspect(corners)
-            two_row = a < rectify.TWO_ROW_SURE_ASPECT
-            plate, rd, colour = self._read_as(frame, corners, two_row, detected)
-            if (rectify.TWO_ROW_SURE_ASPECT <= a < rectify.SINGLE_ROW_SURE_ASPECT
-                    and (not formats.check(rd.text).ok or rd.confidence < 0.5)):
-                # ambiguous shape: read it the other way too and keep the better read
-                alt = self._read_as(frame, corners, not two_row, detected)
-                rd2 = alt[1]
-                if (formats.check(rd2.text).ok, rd2.confidence) > (formats.check(rd.text).ok, rd.confidence):
-                    (plate, rd, colour), two_row = alt, not two_row
-        color, color_conf = colour
-        chk = formats.check(rd.text)
-        conf = rd.confidence
+            return self._read_as(frame, corners, two_row, detected) + (two_row,)
+        a = rectify.aspect(corners)
+        two_row = a < rectify.TWO_ROW_SURE_ASPECT
+        plate, rd, colour = self._read_as(frame, corners, two_row, detected)
+        if (rectify.TWO_ROW_SURE_ASPECT <= a < rectify.SINGLE_ROW_SURE_ASPECT
+                and (not formats.check(rd.text).ok or rd.confidence < 0.5)):
+            # ambiguous shape: read it the other way too and keep the better read
+            alt = self._read_as(frame, corners, not two_row, detected)
+            rd2 = alt[1]
+            if (formats.check(rd2.text).ok, rd2.confidence) > (formats.check(rd.text).ok, rd.confidence):
+                return alt + (not two_row,)
+        return plate, rd, colour, two_row
+
+    def read_plate(self, frame, corners, det_score=1.0, box=None, two_row=None, detected=True, ledger=None,
+                   outline=True):
+        """One read dict for the plate with `corners` (TL, TR, BR, BL) in `frame`;
+        `detected` False when the corners are exact (a crop), not the detector's; `ledger` a
+        ledger_snap.PlateIndex to check the read against; `outline` False where the frame has
+        invented pixels (a padded crop: the plate's colour would run on into the padding)."""
+        corners = np.asarray(corners, np.float32)
+        plate, rd, colour, two_row = self._read_quad(frame, corners, two_row, detected)
+        if detected and outline and not formats.check(rd.text).ok:
+            # the detector's quad around a two-row plate holds only its bottom row (and some
+            # quads start inside the province): read again from the plate's coloured outline
+            quad = refine.outline(frame, corners)
+            # no clear outline (a plate on a body of its own colour): a yellow two-row plate
+            # whose top row lies this far above the quad, in quad heights (only yellow:
+            # the ghosts of an empty frame would each pay two more reads)
+            tries = [(quad, None)] if quad is not None else [
+                (rectify.expand(corners, top=g), True) for g in TWO_ROW_TOP_LADDER if colour[0] == "yellow"]
+            for q, rows in tries:
+                alt = self._read_quad(frame, q, rows, False)
+                if (formats.check(alt[1].text).ok, alt[1].confidence) > (formats.check(rd.text).ok, rd.confidence):
+                    (plate, rd, colour, two_row), corners = alt, q
+                    if formats.check(rd.text).ok:
+                        break
+        if self.province_model is not None and rd.probs is not None:
+            fused = province.fuse(rd.probs, self.recognizer.chars, self.province_model.probs(plate, two_row))
+            if fused is not None:
+                rd = self.recognizer.decode(fused)
+        color, color_conf, color_probs = colour
+        text, conf = rd.text, rd.confidence
+        snap = None
+        if ledger is not None and rd.text and rd.probs is not None:
+            snap = ledger_snap.check(rd.text, rd.probs, self.recognizer.chars, ledger)
+            if snap.status == "snapped":
+                text, conf = snap.plate, snap.confidence(conf)
+        chk = formats.check(text)
+        color_uncertain = color_conf < colormod.UNCERTAIN_BELOW
+        if color_probs is not None:
+            # the most probable colour this kind of plate is issued in (a 7-character plate is
+            # never yellow-green): mud on a yellow plate must not make it a new-energy one
+            color, color_conf, color_uncertain = colormod.decide(
+                color_probs, formats.KIND_COLORS.get(chk.kind) if chk.ok else None)
         reason = ""
         if not chk.ok:
             conf *= FORMAT_PENALTY
@@ -165,27 +218,34 @@ class PlateReader:
         if box is None:
             box = (float(corners[:, 0].min()), float(corners[:, 1].min()),
                    float(corners[:, 0].max()), float(corners[:, 1].max()))
-        return {
-            "plate": rd.text, "color": color, "color_code": _color_code(color),
-            "color_confidence": round(color_conf, 3),
+        out = {
+            "plate": text, "color": color, "color_code": _color_code(color),
+            "color_confidence": round(color_conf, 3), "color_uncertain": bool(color_uncertain),
             "confidence": round(float(conf), 4), "kind": chk.kind, "valid": chk.ok,
             "reason": reason, "rows": 2 if two_row else 1, "det_score": round(float(det_score), 3),
             "box": [int(round(v)) for v in box],
             "corners": [[round(float(x), 1), round(float(y), 1)] for x, y in corners],
+            "char_probs": [round(float(v), 4) for v in rd.char_probs],
+            "ledger": snap.status if snap else None,
         }
+        if snap and snap.status == "snapped":
+            out["snapped_from"] = rd.text
+            out["snap"] = dict(snap.evidence, ratio=round(snap.ratio, 6))
+        return out
 
     # -- public API ------------------------------------------------------------------------
     def _detector_for(self, w, h):
         """The 384x640 detector for 16:9-wide images when installed, else the 480x640 one."""
         return self.wide_detector if self.wide_detector and w >= h * WIDE_ASPECT else self.detector
 
-    def read(self, frame):
-        """Reads for every plate detected in a BGR frame, best detection first."""
+    def read(self, frame, ledger=None):
+        """Reads for every plate detected in a BGR frame, best detection first. `ledger`: a
+        ledger_snap.PlateIndex of the site's registered plates (reads are checked against it)."""
         h, w = frame.shape[:2]
         detector = self._detector_for(w, h)
-        out = self._read_detections(frame, detector(frame))
+        out = self._read_detections(frame, detector(frame), ledger)
         if self.zoom and not any(r["valid"] for r in out) and w >= ZOOM_MIN_SCALE * detector.in_w:
-            found = self._read_detections(frame, self._detect_tiles(frame))
+            found = self._read_detections(frame, self._detect_tiles(frame), ledger)
             seen = [r["box"] for r in out]
             out += [r for r in found if all(_iou(r["box"], b) < 0.3 for b in seen)]
         # valid reads first, then by confidence: a detector ghost with a higher box score
@@ -214,7 +274,7 @@ class PlateReader:
         keep = nms(np.array([d.box for d in dets], np.float32), np.array([d.score for d in dets]), 0.3)
         return [dets[i] for i in keep]
 
-    def _read_detections(self, frame, detections):
+    def _read_detections(self, frame, detections, ledger=None):
         out = []
         weak = 0
         for det in detections:
@@ -225,27 +285,28 @@ class PlateReader:
                 weak += 1
                 if weak > MAX_WEAK:
                     continue
-                r = self.read_plate(frame, det.corners, det.score, det.box)
+                r = self.read_plate(frame, det.corners, det.score, det.box, ledger=ledger)
                 if not (r["valid"] and r["confidence"] >= WEAK_MIN_CONFIDENCE):
                     continue
             else:
-                r = self.read_plate(frame, det.corners, det.score, det.box)
+                r = self.read_plate(frame, det.corners, det.score, det.box, ledger=ledger)
             # fewer than 5 characters is a sign, a lamp or a wheel arch, not a plate
             if len(r["plate"]) >= MIN_CHARS and r["confidence"] >= self.min_confidence:
                 out.append(r)
         return out
 
-    def read_crop(self, img, two_row=None):
+    def read_crop(self, img, two_row=None, ledger=None):
         """Read an image that already is one plate (a crop: the whole image is the plate, or
         nearly -- a tilted plate or a margin is found by the detector inside it)."""
-        best = self.read_plate(img, rectify.crop_corners(img), 1.0, two_row=two_row, detected=False)
+        best = self.read_plate(img, rectify.crop_corners(img), 1.0, two_row=two_row, detected=False, ledger=ledger)
         if best["valid"] and best["confidence"] >= CROP_REFINE_BELOW:
             return best
         h, w = img.shape[:2]
         px, py = int(w * CROP_PAD[0]), int(h * CROP_PAD[1])
         padded = cv2.copyMakeBorder(img, py, py, px, px, cv2.BORDER_REPLICATE)
         for det in self.detector(padded)[:2]:
-            r = self.read_plate(padded, det.corners, det.score, det.box, two_row=two_row)
+            r = self.read_plate(padded, det.corners, det.score, det.box, two_row=two_row, ledger=ledger,
+                                outline=False)
             if (r["valid"], r["confidence"]) > (best["valid"], best["confidence"]):
                 x1, y1, x2, y2 = r["box"]    # back to the crop's own coordinates
                 r["box"] = [max(0, x1 - px), max(0, y1 - py), min(w - 1, x2 - px), min(h - 1, y2 - py)]

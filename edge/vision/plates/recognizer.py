@@ -21,11 +21,12 @@ def load_dictionary(path):
 
 
 class Read:
-    __slots__ = ("text", "char_probs")
+    __slots__ = ("text", "char_probs", "probs")
 
-    def __init__(self, text, char_probs):
+    def __init__(self, text, char_probs, probs=None):
         self.text = text
         self.char_probs = char_probs   # probability of each emitted character
+        self.probs = probs             # [T, C] per-step class probabilities (ledger check)
 
     @property
     def confidence(self):
@@ -87,7 +88,7 @@ class PlateRecognizer:
             elif k == prev and k != 0 and p:
                 p[-1] = max(p[-1], float(probs[t, k]))
             prev = k
-        return Read("".join(text), p)
+        return Read("".join(text), p, probs)
 
     def __call__(self, band, stretch=False):
         return self.decode(self.probs(band, stretch))

@@ -1,12 +1,16 @@
-"""The Ringelmann CNNs: a 64x64 RGB crop behind the exhaust -> level 0-5 and a confidence.
+"""The Ringelmann CNNs: a 64x64 RGB crop behind the exhaust -> level 0-5, opacity, confidence.
 
-Two models (card in models/smoke_ringelmann.md), both trained on rendered plumes only (tools/smoke/):
-* smoke_ringelmann_{fp32,int8}.tflite: the crop alone, float32 RGB in [0, 1] (3 channels);
+The level is opacity (level N <=> 20 N % opacity; models/smoke_ringelmann.md). Two models, both
+trained on rendered plumes (tools/smoke/), both with one output [1, 7]: the softmax over levels
+0-5, then the plume's opacity (sigmoid, 0-1):
+* smoke_ringelmann_{fp32,int8}.tflite: the crop alone, float32 RGB in [0, 1] (3 channels) --
+  "crop" mode, for a lane whose empty-lane reference is stale or missing;
 * smoke_ringelmann_ref_{fp32,int8}.tflite: the crop and the empty-lane reference of the same ROI
-  (reference_input(): crop RGB, reference RGB, and the chart's blackness map 1 - I / I_ref in
-  linear luminance -- 7 channels). The label is defined against what is behind the plume, so the
-  reference is what the chart reading needs; it also tells a cast shadow (in the crop, not in the
-  reference) from a plume only as far as the model learned to.
+  (reference_input(): crop RGB, reference RGB, the darkening 1 - L/L_ref, the difference
+  L - L_ref, the chart reading's soot opacity and the texture ratio, in linear luminance -- 11
+  channels) -- "reference" mode, the lane's default. The
+  reference tells what is behind the plume, which opacity needs: over a dark road the same plume
+  darkens the view less, over a dark body grey smoke even lightens it.
 Any crop size is resized with area averaging first. Runs through edge.vision.interpreter.load_model.
 """
 from __future__ import annotations
@@ -16,30 +20,54 @@ import numpy as np
 
 from edge.errors import EdgeError
 from edge.vision.interpreter import load_model, models_dir
+from edge.vision.smoke import ringelmann
 
 DEFAULT_MODEL = "smoke_ringelmann_fp32.tflite"
 REFERENCE_MODEL = "smoke_ringelmann_ref_fp32.tflite"
 INPUT = 64
-CHANNELS_CROP, CHANNELS_REF = 3, 7
+OUTPUTS = 7  # softmax over levels 0-5, then opacity
+CHANNELS_CROP, CHANNELS_REF = 3, 11
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 _MIN_REF_LINEAR = 0.02  # keeps the ratio finite where the reference is (nearly) black
 
 
-def _box3(a):
-    """3x3 mean over the two spatial axes of [..., H, W]: denoises the reference (sensor noise, shake)."""
-    p = np.pad(a, [(0, 0)] * (a.ndim - 2) + [(1, 1), (1, 1)], mode="edge")
-    H, W = a.shape[-2:]
-    return sum(p[..., i:i + H, j:j + W] for i in range(3) for j in range(3)) / 9.0
+def _blur(a, k):
+    """k x k mean over the two spatial axes of [..., H, W] (OpenCV, edge-replicated borders)."""
+    flat = np.ascontiguousarray(a, np.float32).reshape((-1,) + a.shape[-2:])
+    out = np.stack([cv2.blur(m, (k, k), borderType=cv2.BORDER_REPLICATE) for m in flat])
+    return out.reshape(a.shape)
+
+
+def _local_std(a):
+    m = _blur(a, 5)
+    return np.sqrt(np.maximum(_blur(a * a, 5) - m * m, 0.0))
 
 
 def reference_features(crop, ref):
-    """[..., 64, 64, 7] float32 from crops and references [..., 64, 64, 3] float32 in [0, 1]:
-    crop RGB, reference RGB, blackness 1 - L(crop) / L(reference) in linear luminance (clipped to
-    [-1, 1]; negative = lighter than the empty lane, e.g. steam)."""
+    """[..., 64, 64, 11] float32 from crops and references [..., 64, 64, 3] float32 in [0, 1]:
+    crop RGB, reference RGB, and in linear luminance L (the reference 3x3-smoothed: sensor
+    noise, shake):
+    * the darkening 1 - L / L_ref (clipped to [-1, 1]; negative = lighter than the empty lane);
+    * the difference L - L_ref;
+    * the opacity the chart reading would give for soot, (L_ref - L) / (L_ref - SOOT x white),
+      white = the reference's 98th percentile (ringelmann.py; clipped to [-1, 1]);
+    * the texture ratio: the local (5x5) contrast of the crop over the reference's, which is
+      the transmittance T wherever the background has texture, whatever the smoke's own
+      radiance (I = T I_bg + (1 - T) I_s: the constant I_s adds no contrast; clipped to [0, 2]);
+    * the reference's local contrast (where the ratio means something), x 10.
+    The physics as hints; the model learns where they do not hold."""
     lc = np.power(np.clip(crop, 0, 1), 2.2) @ _LUMA
-    lr = _box3(np.power(np.clip(ref, 0, 1), 2.2) @ _LUMA)
+    lr = _blur(np.power(np.clip(ref, 0, 1), 2.2) @ _LUMA, 3)
     b = np.clip(1.0 - lc / np.maximum(lr, _MIN_REF_LINEAR), -1.0, 1.0)
-    return np.concatenate([crop, ref, b[..., None]], axis=-1).astype(np.float32)
+    flat = lr.reshape(lr.shape[:-2] + (-1,))
+    k = int(0.98 * (flat.shape[-1] - 1))  # the 98th percentile (np.percentile is 10x slower here)
+    white = np.maximum(np.partition(flat, k, axis=-1)[..., k][..., None, None], ringelmann.MIN_WHITE)
+    span = np.maximum(lr - ringelmann.SOOT * white, ringelmann.MIN_CONTRAST)
+    op = np.clip((lr - lc) / span, -1.0, 1.0)
+    sr = _local_std(lr)  # both 3x3-smoothed first, so the ratio compares like with like
+    tex = np.clip(_local_std(_blur(lc, 3)) / np.maximum(sr, 0.004), 0.0, 2.0)
+    return np.concatenate([crop, ref] + [c[..., None] for c in (b, lc - lr, op, tex, np.clip(10 * sr, 0, 2))],
+                          axis=-1).astype(np.float32)
 
 
 def _as_input(a, what):
@@ -73,8 +101,9 @@ def crop_roi(image, roi):
 
 
 class SmokeClassifier:
-    """Wraps one interpreter; `classify(crop_rgb[, reference_rgb])` -> dict(level, confidence, probs).
-    `channels` = 3 for the crop-only model, 7 for the reference model (then a reference is required)."""
+    """Wraps one interpreter; `classify(crop_rgb[, reference_rgb])` -> dict(level, opacity,
+    confidence, probs). `channels` = 3 for the crop-only model, 8 for the reference model (then a
+    reference is required)."""
 
     def __init__(self, model_path=None, threads=1, delegate="", channels=CHANNELS_CROP):
         self.path = model_path or str(models_dir() / (REFERENCE_MODEL if channels == CHANNELS_REF else DEFAULT_MODEL))
@@ -85,6 +114,9 @@ class SmokeClassifier:
             raise EdgeError("model %s: input %s is not [1,%d,%d,%d]" % (self.path, inp["shape"], INPUT, INPUT, channels))
         self._in = inp
         self._out = self.interp.get_output_details()[0]
+        if tuple(self._out["shape"][1:]) != (OUTPUTS,):
+            raise EdgeError("model %s: output %s is not [1,%d] (6 level probabilities + opacity)"
+                            % (self.path, self._out["shape"], OUTPUTS))
 
     def prepare(self, crop_rgb, reference_rgb=None):
         if self.channels == CHANNELS_REF:
@@ -106,14 +138,27 @@ class SmokeClassifier:
             p = (p.astype(np.float32) - zero) * scale
         return p
 
-    def probabilities(self, crop_rgb, reference_rgb=None):
-        """Mean of the crop's and its mirror's softmax: the model was trained flip-invariant, and
-        averaging the two views gained ~1 point of held-out accuracy (model card) for 2 invokes."""
+    def outputs(self, crop_rgb, reference_rgb=None):
+        """Mean of the crop's and its mirror's outputs (7 values): the model was trained
+        flip-invariant, and the two views average out some of its noise for 2 invokes."""
         x = self.prepare(crop_rgb, reference_rgb)
         return (self._invoke(x) + self._invoke(np.ascontiguousarray(x[:, :, ::-1]))) / 2
 
+    def probabilities(self, crop_rgb, reference_rgb=None):
+        return self.outputs(crop_rgb, reference_rgb)[:6]
+
     def classify(self, crop_rgb, reference_rgb=None):
-        p = self.probabilities(crop_rgb, reference_rgb)
-        level = int(np.argmax(p))
-        return {"level": level, "confidence": round(float(p[level]), 4),
-                "probs": [round(float(v), 4) for v in p]}
+        return read_outputs(self.outputs(crop_rgb, reference_rgb))
+
+
+def read_outputs(out):
+    """dict(level, opacity, confidence, probs) from the model's 7 outputs. The level is the most
+    probable one; the opacity is the regression head's, kept inside that level's 20 % band so the
+    two never disagree (level N <=> opacity within 20 N +- 10 %)."""
+    p = np.asarray(out[:6], np.float64)
+    p = p / max(p.sum(), 1e-9)
+    level = int(np.argmax(p))
+    lo, hi = max(0.0, 0.2 * level - 0.1), min(1.0, 0.2 * level + 0.1)
+    opacity = float(np.clip(out[6], lo, hi))
+    return {"level": level, "opacity": round(opacity, 3), "confidence": round(float(p[level]), 4),
+            "probs": [round(float(v), 4) for v in p]}

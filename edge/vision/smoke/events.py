@@ -9,7 +9,8 @@ flicker a frame or two; black smoke hangs in the air for a second or more. One e
 
 Feed one dict per frame:
     {"index": int, "ts": any (ms or a time string, passed through), "level": 0-5,
-     "confidence": 0-1, "vehicle": bool (a vehicle in the zone: loop detector / tracker),
+     "confidence": 0-1, "opacity": optional 0-1, "mode": optional "reference"|"crop" (what the
+     grader read the level against), "vehicle": bool (a vehicle in the zone: loop detector / tracker),
      "plate": optional {"licensePlate", "plateColor", "match": "front"|"rear"},
      "image": optional (the frame, or its JPEG bytes: kept for the clip)}
 The plate may also be set with `set_plate(...)` when the lane reads it (front camera before
@@ -17,8 +18,8 @@ the vehicle reaches the smoke camera, or the rear camera's read: `match` says wh
 
 `feed()` returns None or an event shaped like an outbox item:
     {"kind": "smoke",
-     "record": {"licensePlate", "plateColor", "plateMatch", "smokeLevel", "smokeConfidence",
-                "firstFrame", "lastFrame", "firstTime", "lastTime", "frameIndices", "frameLevels"},
+     "record": {"licensePlate", "plateColor", "plateMatch", "smokeLevel", "smokeOpacity",
+                "smokeConfidence", "smokeMode", "firstFrame", "lastFrame", "firstTime", "lastTime", "frameIndices", "frameLevels"},
      "media": {"clip": [images: `pre_frames` before the run, then the run]}}
 """
 
@@ -120,12 +121,16 @@ class SmokeEventDetector:
         levels = sorted(int(f["level"]) for f in run)
         level = levels[len(levels) // 2]  # median: one dark frame does not make a level-5 vehicle
         conf = sum(float(f.get("confidence", 0.0)) for f in run) / len(run)
+        opacities = sorted(float(f.get("opacity", 0.2 * int(f["level"]))) for f in run)
+        modes = [f.get("mode") for f in run if f.get("mode")]
+        mode = max(set(modes), key=modes.count) if modes else None
         plate = self.plate or {"licensePlate": "", "plateColor": "", "match": ""}
         clip = [f["image"] for f in self._history + run if f.get("image") is not None]
         return {"kind": "smoke",
                 "record": {"licensePlate": plate["licensePlate"], "plateColor": plate["plateColor"],
                            "plateMatch": plate["match"], "smokeLevel": level,
-                           "smokeConfidence": round(conf, 4),
+                           "smokeOpacity": round(opacities[len(opacities) // 2], 3),
+                           "smokeConfidence": round(conf, 4), "smokeMode": mode,
                            "firstFrame": run[0].get("index"), "lastFrame": run[-1].get("index"),
                            "firstTime": run[0].get("ts"), "lastTime": run[-1].get("ts"),
                            "frameIndices": [f.get("index") for f in run],

@@ -1,16 +1,17 @@
-"""The one Ringelmann grader the lane and `edge smoke` use: a crop (and, when the lane has one,
-the empty-lane reference of the same ROI) -> level 0-5.
+"""The one Ringelmann grader the lane and `edge smoke` use: a crop (and, when the lane has a fresh
+one, the empty-lane reference of the same ROI) -> level 0-5 and the plume's opacity.
 
     g = SmokeGrader()                       # models from models/ (or models_dir)
-    g.grade(crop_rgb, reference_rgb=None)   # -> {"level", "confidence", "cnn_level", "method"}
+    g.grade(crop_rgb, reference_rgb=None)   # -> {"level", "opacity", "confidence", "mode"}
 
-With a reference: the reference-aware CNN (smoke_ringelmann_ref_*.tflite: crop, reference and
-the chart's blackness map) gives the level -- method "reference". Without one, or when that
-model is not installed: the crop-only CNN (smoke_ringelmann_*.tflite) -- method "cnn"; if only the
-crop model exists and a reference is given, the older rule (the crop CNN decides smoke, the
-classical chart reading against the reference grades it) -- method "combined".
-`cnn_level` is always the crop-only CNN's level (the fallback's opinion, for the record).
-How the rule was chosen and what each path measures: models/smoke_ringelmann.md.
+The level is opacity: level N <=> 20 N % of the background hidden by the plume (HJ/T 398-2007,
+US EPA Method 9; models/smoke_ringelmann.md), so a plume reads the same level over sky, road,
+wall or a truck body. `mode` says what the level was read against:
+* "reference": the reference-aware CNN (smoke_ringelmann_ref_*.tflite) with the empty-lane
+  reference -- the lane's default;
+* "crop": the crop-only CNN (smoke_ringelmann_*.tflite) -- no reference (a single photo, a lane
+  whose reference is stale or missing), or the reference model is not installed.
+How each mode measures, per level, background and negative kind: the model card.
 """
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ import numpy as np
 
 from edge.errors import EdgeError
 from edge.vision.interpreter import models_dir as default_models_dir
-from edge.vision.smoke import ringelmann
 from edge.vision.smoke.classifier import CHANNELS_REF, SmokeClassifier
 
 VARIANTS = ("fp32", "int8")
+MODES = ("reference", "crop")
 
 
 def _rgb(a, what):
@@ -45,25 +46,22 @@ class SmokeGrader:
         crop_path = self.models_dir / ("smoke_ringelmann_%s.tflite" % variant)
         if not crop_path.is_file():
             raise EdgeError("smoke model %s not found" % crop_path)
-        self.cnn = SmokeClassifier(str(crop_path), threads=threads, delegate=delegate)
+        self.crop_cnn = SmokeClassifier(str(crop_path), threads=threads, delegate=delegate)
         ref_path = self.models_dir / ("smoke_ringelmann_ref_%s.tflite" % variant)
         self.ref_cnn = None
-        if ref_path.is_file():  # optional: without it a reference still helps through the chart reading
+        if ref_path.is_file():  # optional: without it every grade is crop-only
             self.ref_cnn = SmokeClassifier(str(ref_path), threads=threads, delegate=delegate, channels=CHANNELS_REF)
 
     def grade(self, crop_rgb, reference_rgb=None):
         crop = _rgb(crop_rgb, "crop")
-        res = self.cnn.classify(crop)
-        cnn_level, conf = int(res["level"]), float(res["confidence"])
-        if reference_rgb is None:
-            return {"level": cnn_level, "confidence": conf, "cnn_level": cnn_level, "method": "cnn"}
-        ref = _rgb(reference_rgb, "reference")
-        if ref.shape != crop.shape:  # same ROI, other resolution: compare like with like
-            ref = cv2.resize(ref, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_AREA)
-        if self.ref_cnn is not None:
+        if reference_rgb is None or self.ref_cnn is None:
+            r = self.crop_cnn.classify(crop)
+            mode = "crop"
+        else:
+            ref = _rgb(reference_rgb, "reference")
+            if ref.shape != crop.shape:  # same ROI, other resolution: compare like with like
+                ref = cv2.resize(ref, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_AREA)
             r = self.ref_cnn.classify(crop, ref)
-            return {"level": int(r["level"]), "confidence": float(r["confidence"]),
-                    "cnn_level": cnn_level, "method": "reference"}
-        est = ringelmann.estimate(crop, ref)
-        return {"level": ringelmann.combined_level(cnn_level, est), "confidence": conf,
-                "cnn_level": cnn_level, "method": "combined"}
+            mode = "reference"
+        return {"level": int(r["level"]), "opacity": float(r["opacity"]),
+                "confidence": float(r["confidence"]), "mode": mode}

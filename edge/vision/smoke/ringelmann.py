@@ -1,24 +1,31 @@
-"""The classical Ringelmann estimate: plume grey level against the local background.
+"""The classical Ringelmann reading: the plume's opacity against the local background, by hand.
 
-This is how the chart is read: an observer compares how much darker the plume is than what is
-behind it. For black smoke (soot scatters almost nothing back) Beer-Lambert gives
-I = I_bg * T in linear light, so the blackness 1 - T = 1 - I / I_bg pixel by pixel.
-The background is the same region with no plume -- a reference frame from the fixed camera
-(the lane's empty-ROI frame) when given, otherwise the median of the crop's border ring
-(worse: plumes that cross the border, shadows, textured backgrounds all bias it).
-The plume is where the (3x3-smoothed) blackness is at least 35 % of its 98th percentile; the estimate is the
-mean blackness there. Lighter-than-background plumes (white steam) come out as 0.
+The Ringelmann scale is an opacity scale (level N <=> 20 N % opacity; models/smoke_ringelmann.md).
+In linear light a plume of transmittance T in front of a background I_bg shows
+I = I_bg T + I_s (1 - T), I_s the smoke's own radiance, so its opacity is
+    1 - T = (I_bg - I) / (I_bg - I_s).
+Soot scatters little light back: I_s is bounded by SOOT x the scene's white level (the reference's
+98th percentile, at least MIN_WHITE), which is all the chart reading assumes of the smoke. Over a
+bright background I_s hardly matters (opacity ~ the darkening 1 - I/I_bg); over a grey road or a
+dark truck body it is what keeps the reading from coming out a level low. Where the background is
+within MIN_CONTRAST of the smoke, nothing can be read (black smoke on a black body): `observable`.
+The background is the same region with no plume -- the lane's empty-lane reference when given,
+otherwise the median of the crop's border ring (worse: plumes that cross the border, shadows,
+textured backgrounds all bias it). The plume's opacity is read where it is densest, as the
+renderer's truth is: the mean over pixels at least 70 % of the (3x3-smoothed) map's 99th percentile.
+Lighter-than-background plumes (white steam) come out as 0.
 
-Pure numpy; works on any crop size. Images are RGB uint8 or float in [0, 1].
+This is the baseline the CNNs are measured and timed against (tools/bench_smoke.py); the lane
+uses the CNNs. Pure numpy; any crop size; images RGB uint8 or float in [0, 1].
 """
 import numpy as np
 
-# Below this linear luminance behind the plume, black smoke cannot be seen (black on black):
-# the estimate then reports observable=False rather than a made-up level.
-MIN_BG_LINEAR = 0.035
-MIN_BLACKNESS = 0.1  # sensor noise on a dark background reaches a few % per pixel
+SOOT = 0.03           # soot's radiance, as a fraction of the scene's white level
+MIN_WHITE = 0.3       # linear: a scene's white level is at least this (a dark crop is not a dark scene)
+MIN_CONTRAST = 0.025  # linear luminance between background and smoke below which nothing can be read
+MIN_OPACITY = 0.05    # noise and JPEG reach a few % per pixel
 MIN_PLUME_FRACTION = 0.02
-BODY_FRACTION = 0.35  # the plume: at least this fraction of its 98th-percentile blackness
+CORE = 0.7
 
 
 def _linear_luminance(img):
@@ -34,13 +41,13 @@ def _box3(a):
     return sum(p[i:i + a.shape[0], j:j + a.shape[1]] for i in range(3) for j in range(3)) / 9.0
 
 
-def level_of(blackness):
-    """Nearest Ringelmann level (0-5) of a blackness in [0, 1]: 20 % per level."""
-    return int(min(5, max(0, np.floor(float(blackness) * 5 + 0.5))))
+def level_of(opacity):
+    """Nearest Ringelmann level (0-5) of an opacity in [0, 1]: 20 % per level."""
+    return int(min(5, max(0, np.floor(float(opacity) * 5 + 0.5))))
 
 
 def estimate(crop, background=None, ring=4):
-    """dict(level, blackness, plume_fraction, background, observable, reference) for one crop."""
+    """dict(level, opacity, plume_fraction, background, observable, reference) for one crop."""
     lum = _linear_luminance(crop)
     if background is not None:
         bg = _box3(_linear_luminance(background))
@@ -49,28 +56,17 @@ def estimate(crop, background=None, ring=4):
     else:
         border = np.concatenate([lum[:ring].ravel(), lum[-ring:].ravel(), lum[:, :ring].ravel(), lum[:, -ring:].ravel()])
         bg = np.full_like(lum, float(np.median(border)))
-    black = np.clip(1.0 - lum / np.maximum(bg, 1e-4), 0.0, 1.0)
-    black[bg < MIN_BG_LINEAR] = 0.0  # no evidence where the background is black
-    observable = float(np.mean(bg >= MIN_BG_LINEAR)) >= 0.5
-    smooth = _box3(black)  # the plume's extent from a denoised map, its blackness from the pixels
-    p98 = float(np.percentile(smooth, 98))
-    cut = max(MIN_BLACKNESS, BODY_FRACTION * p98)
-    plume = (smooth >= cut) & (black >= cut) & (bg >= MIN_BG_LINEAR)
-    value = float(black[plume].mean()) if plume.mean() >= MIN_PLUME_FRACTION else 0.0
-    return {"level": level_of(value), "blackness": round(value, 4),
-            "plume_fraction": round(float(plume.mean()), 4), "background": round(float(np.median(bg)), 4),
-            "observable": observable, "reference": background is not None}
-
-
-# With an empty-lane reference the chart reading grades a real plume better than the CNN
-# (levels 3-5), but it also grades shadows, steam and texture as blackness; the CNN tells smoke
-# from not-smoke. Chosen on a fresh validation set (tools/smoke/select_rule.py, model card).
-SMOKE_FROM = 2
-
-
-def combined_level(cnn_level, classical, smoke_from=SMOKE_FROM):
-    """The lane's level: the CNN's when it sees no smoke (< smoke_from) or when the estimate
-    had no empty-lane reference; else the classical estimate's level (may be lower or higher)."""
-    if cnn_level < smoke_from or not classical.get("reference"):
-        return int(cnn_level)
-    return int(classical["level"])
+    white = max(MIN_WHITE, float(np.percentile(bg, 98)))
+    span = bg - SOOT * white
+    seen = span >= MIN_CONTRAST
+    op = np.where(seen, np.clip((bg - lum) / np.maximum(span, 1e-4), 0.0, 1.0), 0.0)
+    observable = float(np.mean(seen)) >= 0.5
+    smooth = _box3(op)  # the plume's extent from a denoised map, its opacity from the pixels
+    p99 = float(np.percentile(smooth, 99))
+    cut = max(MIN_OPACITY, CORE * p99)
+    core = (smooth >= cut) & seen
+    value = float(op[core].mean()) if core.mean() >= MIN_PLUME_FRACTION else 0.0
+    return {"level": level_of(value), "opacity": round(value, 4),
+            "plume_fraction": round(float(((smooth >= MIN_OPACITY * 2) & seen).mean()), 4),
+            "background": round(float(np.median(bg)), 4), "observable": observable,
+            "reference": background is not None}

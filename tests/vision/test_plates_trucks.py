@@ -1,0 +1,88 @@
+"""Truck plates and colour through the real reader: the simulated lane's five trucks read with
+the right plate and colour (the yellow one was read yellow-green, so the ledger turned it
+away), a two-row plate whose top row the detector's quad cuts off is read from the plate's
+coloured outline, and the colour decision respects what the read's format allows."""
+import numpy as np
+import pytest
+
+from edge.vision.plates import PlateReader, color, refine
+from edge.vision.plates import reader as reader_mod
+from tools.lpr import render as R
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return PlateReader(threads=1)
+
+
+def sim_clip_frames():
+    """The vehicles of tools/sim_lane.py's clip (seed 7), rendered the same way."""
+    rng = np.random.default_rng(7)
+    out = []
+    for kind in ("yellow", "blue", "green", "yellow", "yellow_green"):
+        text = R.random_text(kind, rng)
+        plate, colour = R.render_plate(text, kind, rng)
+        frame, _ = R.scene(plate, rng, size=(1280, 720))
+        out.append((text, colour, frame))
+    return out
+
+
+def test_sim_lane_trucks_read_with_their_colour(reader):
+    got = []
+    for text, colour, frame in sim_clip_frames():
+        r = reader.read(frame)[0]
+        got.append((r["plate"], r["color"], r["color_code"]))
+        assert 0 < r["color_confidence"] <= 1
+    want = [(t, c, {"yellow": "1", "blue": "0", "green": "4", "yellow_green": "6"}[c])
+            for t, c, _ in sim_clip_frames()]
+    assert got == want
+    assert got[0][:2] == ("宁RV24HB", "yellow")      # mud on the right half is not the NEV green
+
+
+def test_colour_is_one_the_plate_kind_is_issued_in():
+    probs = np.array([0.02, 0.3, 0.02, 0.01, 0.01, 0.64])     # blue yellow green white black yellow_green
+    assert color.decide(probs)[0] == "yellow_green"
+    word, conf, uncertain = color.decide(probs, ("blue", "yellow", "black", "white"))   # a 7-character plate
+    assert word == "yellow" and uncertain and conf == pytest.approx(0.3 / 0.34)
+    word, conf, uncertain = color.decide([0.01, 0.97, 0.01, 0.0, 0.01, 0.0], ("blue", "yellow", "black", "white"))
+    assert word == "yellow" and not uncertain
+    assert color.decide([0.5, 0.4, 0.1, 0, 0, 0])[2]          # a coin toss is uncertain
+
+
+def test_reads_carry_colour_confidence_and_uncertainty(reader):
+    r = reader.read(sim_clip_frames()[1][2])[0]
+    assert r["color"] == "blue" and r["color_uncertain"] is False and r["color_confidence"] >= 0.8
+
+
+def _two_row_truck():
+    # seed 8: the detector's quad holds only the bottom row of this trailer-lorry plate
+    rng = np.random.default_rng(8)
+    text, kind = R.truck_text("yellow_two_row", rng)
+    plate, _ = R.render_plate(text, kind, rng, R.FONTS[0])
+    frame, corners = R.truck_scene(plate, rng, bars=False)
+    return text, frame, corners
+
+
+def test_two_row_plate_keeps_its_top_row(reader, monkeypatch):
+    text, frame, corners = _two_row_truck()
+    r = reader.read(frame)[0]
+    assert r["plate"] == text and r["rows"] == 2 and r["color"] == "yellow"
+    # without the outline (and the grow ladder) the province and letter are lost
+    monkeypatch.setattr(refine, "outline", lambda f, c: None)
+    monkeypatch.setattr(reader_mod, "TWO_ROW_TOP_LADDER", ())
+    assert reader.read(frame)[0]["plate"] == text[2:]
+
+
+def test_outline_finds_the_whole_plate_around_a_cut_quad():
+    text, frame, corners = _two_row_truck()
+    cut = corners.copy()
+    cut[:2, 1] += (corners[3, 1] - corners[0, 1]) * 0.4       # the top 40 % cut off
+    q = refine.outline(frame, cut)
+    assert q is not None
+    assert np.abs(q - corners).max() < 0.08 * (corners[1, 0] - corners[0, 0])
+
+
+def test_outline_gives_up_on_a_plate_without_hue():
+    grey = np.full((400, 600, 3), 128, np.uint8)
+    quad = np.array([[200, 150], [400, 150], [400, 210], [200, 210]], np.float32)
+    assert refine.outline(grey, quad) is None
