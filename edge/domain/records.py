@@ -161,6 +161,7 @@ ACCESS_EXTRAS = [
     F("passMode", "抬杆方式 (auto/manual)", False, format="pass_mode"),
     F("vehicle", "车辆台账 (6.11 fields)", False, type="vehicle"),
     F("smokeLevel", "林格曼黑度 0-5", False, type="int", max_value=5),
+    F("plateCheck", "车牌核验 (how the plate was read: ledger check, colour, manual)", False, max=300),
 ]
 
 EXCEED_VERIFICATION = [

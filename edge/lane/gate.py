@@ -28,7 +28,10 @@ from edge.lane.runner import LaneRunner
 log = logging.getLogger(__name__)
 
 FRAME_KEEP_S = 15.0      # how far back the best plate frame of a vehicle may be
+HEAD_SPAN_S = 3.0        # plate unread: the head photo is the sharpest frame of this long after arrival
 KEEP_FRAMES = 4          # head-photo candidates kept (see keep_frame)
+CAMERA_GRACE_S = 20.0    # a camera still connecting this long after start is not "down" yet
+INDEX_CHECK_S = 30.0     # how often the camera job looks for a changed ledger
 REMEMBER = 200           # vehicles whose record ids / facts are kept for late events and clips
 
 
@@ -72,6 +75,9 @@ class Gate:
         self.facts: dict[int, dict] = {}         # vehicle n -> the facts its decision used
         self.last_decision: dict | None = None
         self.last_read_t: float | None = None    # monotonic time of the last frame with a plate read
+        self.reads: dict = {}                    # plate -> its latest read (ledger check, colour evidence)
+        self.index = None                        # PlateIndex of the ledger's plates
+        self._index_version = None
         self.tasks: set = set()
         self.timing: dict = {}                   # the bench reads these (monotonic seconds)
         self._mono0 = time.monotonic()
@@ -100,20 +106,35 @@ class Gate:
             if self.signage is not None:
                 await self.signage.close()
 
+    def _refresh_index(self) -> None:
+        """The ledger's plates for the reader's check (a read within its own doubt of exactly one
+        registered plate snaps to it); rebuilt when the ledger changed (an import, a registration)."""
+        from edge.vision.plates import PlateIndex
+        version, plates = self.svc.ledger.vehicle_plates()
+        if version != self._index_version:
+            self.index = PlateIndex(plates) if plates else None
+            self._index_version = version
+
     async def camera_job(self, stop: asyncio.Event) -> None:
         """Frames of the head camera -> plate reads (and the camera trigger) -> the machine."""
         cam, seq, ok = self.head, 0, None
+        checked, started = 0.0, time.monotonic()
         while not stop.is_set():
+            if time.monotonic() - checked > INDEX_CHECK_S:
+                checked = time.monotonic()
+                await asyncio.to_thread(self._refresh_index)
             frame = await asyncio.to_thread(cam.wait_next, seq, 1.0)
             healthy = not cam.status()["stale"]
-            if healthy != ok:
+            if not healthy and ok is None and time.monotonic() - started < CAMERA_GRACE_S:
+                pass   # still connecting at start: not a fault yet
+            elif healthy != ok:
                 ok = healthy
                 self.runner.submit("camera", ok)
             if frame is None:
                 continue
             seq = frame.seq
             t0 = time.monotonic()
-            reads = await asyncio.to_thread(self.reader.read, frame.image)
+            reads = await asyncio.to_thread(self.reader.read, frame.image, self.index)
             self.timing["read_s"] = time.monotonic() - t0
             self.timing["frame_t"] = frame.t_mono
             if self.presence is not None:
@@ -123,6 +144,7 @@ class Gate:
             if reads:
                 r = reads[0]
                 self.last_read_t = frame.t_mono
+                _remember(self.reads, r["plate"], r)
                 self.keep_frame(frame.t_mono, r["confidence"], frame.image)
                 self.runner.submit("plate_read", r["plate"], r["color"], r["confidence"])
                 if self.svc.smoke is not None:
@@ -187,10 +209,31 @@ class Gate:
         facts = self.facts.get(p["n"]) or {}
         photos = await asyncio.to_thread(self._photos, p)
         passage = self.svc.passage(p["plate"], p["color"], photos, vehicle=facts.get("vehicle"),
-                                   manual=p["manual"], note=facts.get("ledger_note"))
+                                   manual=p["manual"], check=self.plate_check(p, facts))
         rec = await self.svc.record_passage(passage, p["confidence"])
         _remember(self.records, p["n"], rec["recordId"])
         self.timing["record_s"] = time.monotonic() - t
+
+    def plate_check(self, p: dict, facts: dict) -> str:
+        """How the plate was read, kept with the record: manual entry, the ledger check (a snap
+        keeps what was read and why), the colour and its confidence, a ledger colour mismatch."""
+        parts = []
+        if p.get("manual_entry"):
+            parts.append("人工录入 by %s" % p.get("who"))
+        r = self.reads.get(p["plate"]) if not p.get("manual_entry") else None
+        if r is not None:
+            if r.get("ledger") == "snapped":
+                snap = r.get("snap") or {}
+                parts.append("ledger check: read %s, snapped to the registered %s (likelihood ratio %.2f)"
+                             % (r.get("snapped_from"), p["plate"], snap.get("ratio", 0.0)))
+            elif r.get("ledger"):
+                parts.append("ledger check: %s" % r["ledger"])
+            if r.get("color_confidence") is not None:
+                parts.append("colour %s %.2f%s" % (r.get("color"), r["color_confidence"],
+                                                   " (uncertain)" if r.get("color_uncertain") else ""))
+        if facts.get("ledger_note"):
+            parts.append(facts["ledger_note"])
+        return "，".join(parts)   # no ';' (Ningxia refuses SQL-like text, 6.2.5)
 
     async def refusal(self, p: dict) -> None:
         photos = await asyncio.to_thread(self._photos, p)
@@ -227,40 +270,34 @@ class Gate:
         return time.time() - (time.monotonic() - ms / 1000.0)
 
     def _photos(self, p: dict) -> dict:
-        """Head photo: the surest plate frame of this vehicle; body photo: the body camera now."""
-        import cv2
+        """Head photo: the surest plate frame of this vehicle, else (plate unread) the sharpest head
+        frame of its first seconds at the gate from the camera's ring; body photo: the body camera now."""
+        from edge.vision.photos import take_photos
         since = p["arrive_ms"] / 1000.0 - FRAME_KEEP_S
         best = None
         for t, conf, img in list(self.frames):
             if t >= since and (best is None or conf > best[0]):
                 best = (conf, img)
-        head = best[1] if best else None
-        if head is None and self.head is not None:
-            f = self.head.latest()
-            head = f.image if f is not None else None
-        body = None
-        if self.body is not None:
-            f = self.body.latest()
-            body = f.image if f is not None else None
-        out = {}
-        for field, img in (("carHeadImg", head), ("carImg", body if body is not None else head)):
-            if img is not None:
-                ok, jpeg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
-                if ok:
-                    out[field] = jpeg.tobytes()
-        return out
+        arrived = self.wall_s(p["arrive_ms"])
+        return take_photos(self.head, self.body, head_image=best[1] if best else None,
+                           head_span=(arrived, min(time.time(), arrived + HEAD_SPAN_S)))
 
     async def _clip(self, req: dict) -> None:
         cam = self.head
-        if cam is None or not hasattr(cam, "clip"):
+        if cam is None or not hasattr(cam, "cut"):
             return
         start, end = self.wall_s(req["from_ms"]), self.wall_s(req["to_ms"])
         try:
-            data = await asyncio.to_thread(cam.clip, start, end, max(30.0, end - time.time() + 30.0))
+            # partial: a vehicle that waited longer than the ring holds (a manual entry) still gets
+            # the clip of its last ring_s seconds at the gate and of its leaving
+            clip = await asyncio.to_thread(cam.cut, start, end, max(30.0, end - time.time() + 30.0), partial=True)
         except Exception as e:  # ClipError, a camera that died: the record stays, the guard is told
             await self.alarm("clip", "clip of %s not kept: %s" % (req.get("plate") or req["of"], e))
             return
-        await self.svc.record_clip(req, self.records.get(req.get("n")), data, start, end)
+        if not clip.complete:
+            log.warning("clip of %s covers %.0f of the %.0f s asked for (the camera's ring is shorter)",
+                        req.get("plate") or req["of"], clip.duration_s, end - start)
+        await self.svc.record_clip(req, self.records.get(req.get("n")), clip.data, clip.start_wall, clip.end_wall)
 
     # ------------------------------------------------------------------ control (LaneControl calls these)
     async def ledger_color(self, plate: str) -> str:
@@ -374,7 +411,8 @@ class Gate:
                 "waiting": None if w is None else {"plate": w["plate"], "color": w["color"], "for_s": w["for_s"],
                                                    "reason": w["reason"], "state": w["state"]},
                 "camera_ok": snap["camera_ok"], "last_decision": self.last_decision,
-                "signage": self._signage_status()}
+                "signage": self._signage_status(),
+                "presence": self.presence.status() if self.presence is not None else None}
 
     def _signage_status(self) -> dict | None:
         if self.signage is None:

@@ -100,6 +100,7 @@ class LaneService:
             sup.add(name, job)
         if self.config.smoke.camera:
             from edge.lane.smoke import SmokeJob
+            self.camera(next(c for c in self.config.cameras if c.cameraName == self.config.smoke.camera))
             self.smoke = SmokeJob.from_config(self.config, self.board, self.outbox, self.bus, self.cameras,
                                               on_record=self._notify_uploader)
             sup.add("smoke", self.smoke.run)
@@ -269,22 +270,20 @@ class LaneService:
             return None
 
     def _lane_cameras(self):
-        """(head, body) CameraSources: the plate camera (cameraType 1) and an optional body camera."""
+        """(head, body) CameraSources of `[[cameras]] role` (edge.vision.photos.camera_roles)."""
+        from edge.vision.photos import camera_roles
+        roles = camera_roles(self.config.cameras)
+        return tuple(self.camera(roles[r]) if roles[r] is not None else None for r in ("head", "body"))
+
+    def camera(self, cam_cfg):
+        """The one CameraSource of a [[cameras]] entry, started on first use and shared by the jobs
+        (ring and decoder settings from [vision])."""
         from edge.vision.camera import CameraSource
-        head = body = None
-        for cam in self.config.cameras:
-            if not cam.rtsp_url:
-                continue
-            role = getattr(cam, "role", "") or ("head" if cam.cameraType == "1" else "")
-            if role not in ("head", "body") or (role == "head" and head) or (role == "body" and body):
-                continue
-            src = self.cameras.get(cam.cameraName) or CameraSource(cam.rtsp_url).start()
-            self.cameras[cam.cameraName] = src
-            if role == "head":
-                head = src
-            else:
-                body = src
-        return head, body
+        src = self.cameras.get(cam_cfg.cameraName)
+        if src is None:
+            src = self.cameras[cam_cfg.cameraName] = CameraSource.from_settings(
+                cam_cfg.rtsp_url, self.config.vision, name=cam_cfg.cameraName).start()
+        return src
 
     async def _plate_camera_job(self, stop: asyncio.Event) -> None:
         from edge.vision.interpreter import models_dir
@@ -326,7 +325,7 @@ class LaneService:
 
     # ------------------------------------------------------------------ records
     def passage(self, plate: str, color: str, photos: dict, *, vehicle=None, manual: bool = False,
-                note: str | None = None) -> dict:
+                check: str | None = None) -> dict:
         """A passage for the Recorder: the vehicle's ledger entry (vehicleId, VIN: the spec
         requires them; the decision's facts found it, plate first) and the lane's cargo defaults
         fill what the camera cannot see."""
@@ -337,8 +336,8 @@ class LaneService:
                    "cargo_unit": lane.default_cargo_unit}
         if vehicle:
             passage["vehicle"] = vehicle
-        if note:
-            passage["note"] = note
+        if check:
+            passage["plate_check"] = check
         return passage
 
     async def record_passage(self, passage: dict, confidence) -> dict:

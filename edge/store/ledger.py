@@ -165,6 +165,13 @@ class Ledger(SqliteStore):
         return best + 1
 
     @locked
+    def vehicle_plates(self) -> tuple[tuple, list[str]]:
+        """((count, last change), every plate): the gate rebuilds its plate index when the first changes."""
+        count, last = self.db.execute("SELECT COUNT(*), MAX(changed_at) FROM vehicle").fetchone()
+        plates = [json.loads(r[0]).get("licensePlate", "") for r in self.db.execute("SELECT data FROM vehicle")]
+        return (count, last), plates
+
+    @locked
     def count(self, kind: str) -> int:
         return self.db.execute("SELECT count(*) FROM %s" % KINDS[kind][0]).fetchone()[0]
 

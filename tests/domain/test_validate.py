@@ -23,7 +23,7 @@ def test_field_names_are_the_spec_names():
         "recordId", "enterpriseId", "entranceId", "gateId", "vehicleId", "licensePlate",
         "plateColor", "vin", "accessType", "accessTime", "cargoType", "cargoWeight", "cargoUnit",
         "carHeadImg", "carImg"]
-    assert field_names("access", extras=True)[-3:] == ["passMode", "vehicle", "smokeLevel"]
+    assert field_names("access", extras=True)[-4:] == ["passMode", "vehicle", "smokeLevel", "plateCheck"]
     assert field_names("exceed-verification") == [
         "recordId", "licensePlate", "plateColor", "vin", "excessVerifica", "excessVerificadate"]
     assert len(field_names("enterprise")) == 20 and len(field_names("camera")) == 21

@@ -139,7 +139,7 @@ def test_passage_keeps_a_registered_truck_read_with_the_wrong_colour(config, led
     and the lane's passage carries that entry (with the mismatch note)."""
     service = LaneService(config, load_board("sim"))
     facts = gather("云A12345", "yellow_green", ledger=ledger, cache=None, config=config, now=NOW)
-    p = service.passage("云A12345", "yellow_green", {}, vehicle=facts["vehicle"], note=facts["ledger_note"])
-    assert p["vehicle"]["vehicleId"] == "%s00001" % ENT and "识别为" in p["note"]
+    p = service.passage("云A12345", "yellow_green", {}, vehicle=facts["vehicle"], check=facts["ledger_note"])
+    assert p["vehicle"]["vehicleId"] == "%s00001" % ENT and "识别为" in p["plate_check"]
     facts = gather("云Z99999", "yellow", ledger=ledger, cache=None, config=config, now=NOW)
     assert "vehicle" not in service.passage("云Z99999", "yellow", {}, vehicle=facts["vehicle"])

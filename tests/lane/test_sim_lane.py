@@ -76,6 +76,14 @@ def test_five_vehicles_through_the_simulated_gate(tmp_path):
     opens = [m for m in moves if m["relay"] == "open" and m["on"]]
     assert len(opens) >= 3 and len(closes) >= 3, moves
     assert not any(m["anti_smash"] for m in closes), moves
+    # the records say how their plate was read (kept with the record, never sent as such)
+    from edge.store.outbox import Outbox
+    with Outbox(tmp_path / "sim" / "lane", ["yunnan"]) as box:
+        check1 = box.get(allow["recordId"])["record"]["plateCheck"]
+        check4 = box.get(allow4["recordId"])["record"]["plateCheck"]
+        assert box.get(allow4["recordId"])["record"]["passMode"] == "manual"
+    assert "ledger check: exact" in check1 and "colour yellow" in check1, check1
+    assert "人工录入" in check4, check4
     # what the lane printed for the user
     for plate in (x["plate"] for x in got["reports"]):
         assert plate in r.stdout

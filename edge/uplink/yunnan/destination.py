@@ -26,7 +26,7 @@ from edge.uplink.base import Delivery, PermanentError, TransientError
 from edge.uplink.yunnan import crypto
 from edge.uplink.yunnan.client import PlatformError, YunnanClient, YunnanError
 
-LANE_EXTRAS = ("passMode", "vehicle", "smokeLevel")
+LANE_EXTRAS = ("passMode", "vehicle", "smokeLevel", "plateCheck")
 PHOTO_FIELDS = ("carHeadImg", "carImg")
 DATA_URL_PREFIX = "data:image/jpeg;base64,"
 
