@@ -121,20 +121,30 @@ def wait_leader(configs: dict, timeout: float = 120.0, exclude=()) -> str | None
 def drive(config: Path, plate: str) -> str:
     """A vehicle on the loop; the guard types its plate; it goes through or is turned away."""
     edge(config, "sim", "loop", "on")
-    time.sleep(1.0)
+    # waits on the lane's state, not on the clock: a loaded board is slow, never wrong
+    until(lambda: (status(config) or {}).get("state") in ("waiting_manual", "reading"), 30)
     edge(config, "plate", plate, check=False)
-    deadline = time.monotonic() + 20
     decision = None
-    while time.monotonic() < deadline:
-        st = status(config) or {}
-        d = st.get("last_decision") or {}
+
+    def decided():
+        nonlocal decision
+        d = (status(config) or {}).get("last_decision") or {}
         if d.get("plate") == plate:
             decision = "%s — %s" % ("ALLOW" if d.get("allowed") else "REFUSE", d.get("reason"))
-            break
-        time.sleep(0.5)
+        return decision
+    until(decided, 30)
     edge(config, "sim", "loop", "off")
-    time.sleep(2.5)
+    until(lambda: (status(config) or {}).get("state") == "idle", 30)
     return decision or "(no decision)"
+
+
+def until(cond, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.3)
+    return False
 
 
 def ledger_file(folder: Path, plates: list[str]) -> Path:

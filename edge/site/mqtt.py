@@ -71,6 +71,7 @@ class MqttLink:
         self._pending: dict[int, asyncio.Future] = {}
         self._early: set[int] = set()                 # PUBACKs that beat publish() returning
         self._failed_logged = False
+        self._closing = False
         c = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True,
                         protocol=paho.MQTTv311)
         if username:
@@ -99,6 +100,7 @@ class MqttLink:
     async def close(self) -> None:
         """Disconnect cleanly (the broker then does not publish the last will)."""
         c = self._client
+        self._closing = True              # an asked-for disconnect is not "lost; reconnecting"
         await asyncio.to_thread(c.disconnect)
         await asyncio.to_thread(c.loop_stop)
         self._fail_pending("link closed")
@@ -203,7 +205,7 @@ class MqttLink:
         was = self.connected
         self.connected = False
         self._fail_pending("connection lost (%s)" % reason)
-        if was:
+        if was and not self._closing:
             self.last_error = "connection lost: %s" % reason
             log.warning("mqtt: connection to %s lost (%s); reconnecting", self.url, reason)
         if was and self.on_disconnect:

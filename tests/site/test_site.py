@@ -14,7 +14,8 @@ a minute on a loaded machine):
   kill          the leader SIGKILLed: the takeover time is printed
 and, over all of it, the platform saw no duplicate confirmation, heartbeat gaps never longer
 than heartbeat interval + lease, and no two lanes' duty spans overlap. Durations are printed,
-never asserted; the bounds asserted are the issue's, from the configured values."""
+never asserted; the bounds asserted are the issue's, from the configured values. B01 has
+[lane] site_duties = false: with a broker that means "never leader", and it never is."""
 import base64
 import io
 import json
@@ -33,8 +34,9 @@ GATES = ("A01", "A02", "B01")
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
+    # B01 may never lead ([lane] site_duties = false with a broker): A01 and A02 hand over between them
     s = Site(tmp_path_factory.mktemp("site"), GATES, lease_s=LEASE, heartbeat_s=HEARTBEAT, sync_s=10.0,
-             gated=GATES, directions={"B01": "out"})
+             gated=GATES, directions={"B01": "out"}, extra={"B01": {"site_duties = true": "site_duties = false"}})
     s.start()
     s.t0 = time.time()
     try:
@@ -180,8 +182,8 @@ def test_a_partitioned_leader_stops_its_duties_and_catches_up(site):
     cache = wait_for(lambda: (lambda c: c if c["stale"] and c["why"] == "broker unreachable" else None)(
         site.status(old)["site"]["cache"]), 30, what="%s says its cache is stale" % old)
     assert cache["age_s"] is not None
-    assert any("未同步" in line for line in site.status(old)["signage"]["lines"] or ()) or \
-        site.status(old)["state"] != "idle"
+    wait_for(lambda: any("未同步" in line for line in site.status(old)["signage"]["lines"] or ()), 30,
+             what="%s's idle display says its list is not in step" % old)
     wait_for(lambda: site.status(new)["cache_version"] > before, 60, what="the new leader publishes a new version")
     site.proxies[old].heal()
     wait_for(lambda: same_versions(site, GATES), 90, what="%s catches up after the partition" % old)
@@ -209,6 +211,9 @@ def test_leader_killed_another_takes_over(site):
     new = site.wait_leader(60)
     start = [d for d in site.status(new)["site"]["duties"] if d["job"] == "platform"][-1]["start_ts"]
     print("leader %s SIGKILLed; %s took over after %.2f s (lease %.0f s)" % (old, new, start - t_kill, LEASE))
+    # its last will: the broker tells the site it is gone
+    wait_for(lambda: [x for x in json.loads(edge(site.configs[new], "site", "--json").stdout)["lanes"]
+                      if x["gate"] == old and not x["online"]], 60, what="%s offline by its last will" % old)
     seed(site, alarms=2)
     wait_for(lambda: same_versions(site, rest), 60, what="the rest of the site on one version")
     site.run(old)                                 # it comes back as a follower and catches up
@@ -218,8 +223,7 @@ def test_leader_killed_another_takes_over(site):
 
 def test_the_platform_saw_one_leader_at_a_time(site):
     st = site.sim_state()
-    assert st["confirmDuplicates"] in ({}, {"strategy": [], "alarm": []}) or not any(st["confirmDuplicates"].values()), \
-        st["confirmDuplicates"]
+    assert not any(st["confirmDuplicates"].values()), st["confirmDuplicates"]
     assert st["confirmedAlarms"] >= 5
     times = st["heartbeatTimes"]
     gap = max_gap(times, time.time())
@@ -227,3 +231,5 @@ def test_the_platform_saw_one_leader_at_a_time(site):
                                                                                      LEASE))
     assert gap <= HEARTBEAT + LEASE
     assert overlaps(site.duties(), jobs=("platform", "hj212-status", "site-uploads")) == []
+    b01 = site.status("B01")
+    assert b01["site"]["eligible"] is False and b01["site"]["duties"] == []      # never led
