@@ -3,7 +3,7 @@ mosquitto_pub/mosquitto_sub, the broker's own C clients, in the same run on the 
 
     .venv/bin/python tools/bench_site.py [--events 5000] [--rate 200] [--entries 10000] [--lanes 3]
 
-Three "lanes" are three processes subscribed to every lane's events; one of them publishes.
+Three "lanes" are three processes subscribed to every lane's events; a fourth publishes as lane A01.
   throughput   events/s from the first publish until every lane has all of them (QoS 1,
                published the way the lane forwards its event log: batches of 200 awaiting PUBACKs)
   latency      at a steady --rate: publish -> the last lane has it, median and p99 (ms)

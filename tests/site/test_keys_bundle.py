@@ -129,3 +129,53 @@ def test_bundle_problems_are_one_line(tmp_path, platform):
     tampered["enterpriseId"] = "91530100MA6K5XYZ1P002V"              # the header is authenticated too
     (tmp_path / "t").write_text(json.dumps(tampered))
     one_line_error(edge(other, "keys", "import", str(tmp_path / "t"), "--passphrase-file", str(pf)), "altered")
+
+
+def _on_a_terminal(cfg, *args, answers=()):
+    """`edge ARGS` with a pty as its terminal, typing each answer after its own prompt."""
+    import pty
+    import select
+    import time
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(EDGE, [EDGE, "--config", str(cfg), *args])
+    out, todo, answered = b"", list(answers), 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 1.0)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:       # the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+            # a prompt written since the last answer (getpass's own newline is not one)
+            if todo and out[answered:].rstrip().endswith(b":"):
+                os.write(fd, todo.pop(0).encode() + b"\n")
+                answered = len(out)
+    else:
+        os.kill(pid, 9)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+def test_the_passphrase_is_asked_on_a_terminal_twice(tmp_path, platform):
+    a = write_config(tmp_path / "A01", platform)
+    b = write_config(tmp_path / "A02", platform)
+    assert edge(a, "keys", "generate").returncode == 0
+    assert edge(a, "register").returncode == 0
+    bundle = tmp_path / "site.keys"
+    rc, out = _on_a_terminal(a, "keys", "export", "--to", str(bundle), answers=[PASS, PASS + "x"])
+    assert rc != 0 and "the two passphrases differ" in out and "Traceback" not in out
+    assert not bundle.exists()
+    rc, out = _on_a_terminal(a, "keys", "export", "--to", str(bundle), answers=[PASS, PASS])
+    assert rc == 0, out
+    assert PASS not in out                                          # not echoed
+    pf = tmp_path / "pass"
+    pf.write_text(PASS + "\n")
+    r = edge(b, "keys", "import", str(bundle), "--passphrase-file", str(pf))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "A02/state/keys/client_private.key").read_text() == \
+        (tmp_path / "A01/state/keys/client_private.key").read_text()
