@@ -233,10 +233,15 @@ def main(argv=None) -> int:
             rest = {g: c for g, c in configs.items() if g != leader}
             new = wait_leader(rest)
             took = None
-            if new:
+
+            def duty_started():      # its role shows a moment before its duty job has started
+                nonlocal took
                 duties = [d for d in (status(rest[new]) or {}).get("site", {}).get("duties", [])
-                          if d["job"] == "platform"]
+                          if d["job"] == "platform" and d["start_ts"] >= t]
                 took = duties[-1]["start_ts"] - t if duties else None
+                return took is not None
+            if new:
+                until(duty_started, 30)
             print("sim: leader %s SIGKILLed; %s took over after %s s (lease %.0f s)"
                   % (leader, new, "%.1f" % took if took is not None else "?", a.lease), flush=True)
             procs[leader] = subprocess.Popen([EDGE, "--config", str(configs[leader]), "--log-level", "INFO", "run"],

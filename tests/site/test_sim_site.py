@@ -1,6 +1,7 @@
 """`bash tools/dev sim --lanes N` as a user runs it (tools/sim_lane.py hands --lanes to
 tools/sim_site.py): a real mosquitto, the platform simulator, two provisioned `edge run` lanes,
-the scripted passages, `edge site`, and the leader SIGKILLed once."""
+the scripted passages and `edge site`; `--kill-leader` once (the takeover itself is
+tests/site/test_site.py's, with three lanes)."""
 import re
 import subprocess
 import sys
