@@ -184,6 +184,19 @@ def edge(config: Path, *args: str, check: bool = True) -> subprocess.CompletedPr
     return r
 
 
+def check_port_free(port: int, what: str, option: str) -> None:
+    """Before a minute of rendering: a port another program holds is named with the option to change."""
+    import socket
+    if not 1 <= port <= 65535:
+        raise SimError("sim: %s %d is not a port (1..65535)" % (option, port))
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as e:
+            raise SimError("sim: port %d for the %s is busy (%s): choose another with %s PORT"
+                           % (port, what, e.strerror or e, option)) from None
+
+
 def start(cmd: list[str], ready: str, what: str, option: str) -> subprocess.Popen:
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = p.stdout.readline()
@@ -345,6 +358,37 @@ def print_report(reports: list[dict], received: dict, status: dict) -> None:
                                e["type"] == "allow"), ob.get("pending"), ob.get("rejected")))
 
 
+def run_summary(config: Path, started: float) -> list[str]:
+    """What THIS run did (records made since it started), from the lane's outbox: recorded,
+    delivered, pending, rejected with each reason, kept locally. Plain lines, no reprs."""
+    from edge.config import load_config
+    from edge.store.outbox import Outbox
+    with Outbox.from_config(load_config(config)) as box:
+        rows = [r for r in box.records() if r["created_ms"] >= started * 1000]
+        delivered = [r for r in rows if r["deliveries"] and not r["undelivered"]]
+        local = [r for r in rows if not r["deliveries"]]
+        rejected, pending = [], []
+        for r in rows:
+            if not r["undelivered"]:
+                continue
+            got = box.get(r["record_id"])
+            bad = [d for d in got["deliveries"] if d["state"] == "rejected"]
+            if bad:
+                rejected.append((r, got["record"].get("licensePlate") or "(no plate)",
+                                 "; ".join(sorted({d["reason"] or "" for d in bad}))))
+            else:
+                pending.append(r)
+    kinds = {}
+    for r in rows:
+        kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+    lines = ["sim: this run: %d records (%s): %d delivered, %d pending, %d rejected, %d kept locally"
+             % (len(rows), ", ".join("%d %s" % (n, k) for k, n in sorted(kinds.items())) or "none",
+                len(delivered), len(pending), len(rejected), len(local))]
+    for r, plate, reason in rejected:
+        lines.append("sim:   rejected %s %s: %s" % (r["record_id"], plate, reason))
+    return lines
+
+
 # ---------------------------------------------------------------------- main
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
@@ -366,8 +410,10 @@ def main(argv=None) -> int:
         import shutil
         shutil.rmtree(state)
     state.mkdir(parents=True, exist_ok=True)
-    procs, decoder, lane_proc = [], None, None
+    procs, decoder, lane_proc, config = [], None, None, None
     try:
+        check_port_free(a.rtsp_port, "RTSP feed", "--rtsp-port")
+        check_port_free(a.platform_port, "platform simulator", "--platform-port")
         print("sim: rendering the camera's pictures", flush=True)
         pictures = render_pictures(state / "pictures")
         stage = Stage(state / "stage")
@@ -421,12 +467,13 @@ def main(argv=None) -> int:
             time.sleep(0.5)
         return 0
     except KeyboardInterrupt:
-        print("\nsim: stopped", flush=True)
+        print("\nsim: stopping (Ctrl-C)", flush=True)
         return 0
     except SimError as e:
         print(str(e), file=sys.stderr)
         return 1
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # a second Ctrl-C must not turn the stop into a traceback
         if lane_proc is not None and lane_proc.poll() is None:
             lane_proc.send_signal(signal.SIGTERM)
             try:
@@ -442,6 +489,12 @@ def main(argv=None) -> int:
                     p.wait(5)
                 except subprocess.TimeoutExpired:
                     p.kill()
+        if config is not None:
+            try:
+                for line in run_summary(config, started):
+                    print(line, flush=True)
+            except Exception as e:   # the summary is a courtesy: never a traceback at the end
+                print("sim: no summary (%s)" % " ".join(str(e).split()), flush=True)
 
 
 if __name__ == "__main__":
