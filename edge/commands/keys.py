@@ -37,11 +37,14 @@ def add_arguments(p):
 
 def passphrase(path, *, twice: bool) -> str:
     if path:
+        from edge.inputs import read_bytes
         try:
-            with open(path, encoding="utf-8") as f:
-                text = f.readline().rstrip("\r\n")
-        except OSError as e:
-            raise EdgeError("--passphrase-file %s: %s" % (path, e.strerror or e)) from None
+            raw = read_bytes(path, "passphrase file", max_bytes=64 << 10)   # a FIFO or device: refused, never read
+            text = raw.decode("utf-8").splitlines()[0] if raw.strip() else ""
+        except EdgeError as e:
+            raise EdgeError("--passphrase-file %s" % e) from None
+        except UnicodeDecodeError:
+            raise EdgeError("--passphrase-file %s: not UTF-8 text" % path) from None
         if not text:
             raise EdgeError("--passphrase-file %s: the first line is empty" % path)
         return text
@@ -75,10 +78,11 @@ def run(args, ctx):
               "edge keys import %s" % (ctx.config.site.enterprise_id, args.to, os.path.basename(args.to)))
         return 0
     if args.action == "import":
+        from edge.inputs import read_bytes
         try:
-            text = open(args.file, encoding="utf-8").read()
-        except (OSError, UnicodeDecodeError) as e:
-            raise EdgeError("%s: %s" % (args.file, getattr(e, "strerror", None) or e)) from None
+            text = read_bytes(args.file, "key bundle", max_bytes=1 << 20).decode("utf-8")
+        except UnicodeDecodeError:
+            raise EdgeError("%s is not an edge key bundle (made by `edge keys export`)" % args.file) from None
         bundle = credentials.read_bundle(text, passphrase(args.passphrase_file, twice=False), args.file)
         done = credentials.import_bundle(state_dir, bundle, ctx.config.site.enterprise_id, force=args.force)
         if done == "unchanged":
