@@ -63,6 +63,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "say": ("say", "speak text through the lane's voice module"),
     "camera": ("camera", "save a snapshot of a lane camera"),
     "logs": ("logs", "the lane's log (journald where present, else its log file)"),
+    "web": ("web", "the status page: set its password, serve it, rebuild its index"),
 }
 
 

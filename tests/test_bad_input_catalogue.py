@@ -306,6 +306,13 @@ CATALOGUE = [
     ("run --config {bad_board}", None, "nosuchboard"),
     ("run --config {dir}", None, "folder"),
     ("logs --lines -1 --config {good}", None, None),
+    # the status page's verbs
+    ("web passwd --config {good}", b"short\n", "at least 8"),
+    ("web passwd --config {good}", b"", "no password on stdin"),
+    ("web passwd --user a/b --config {good}", b"long-enough-pw\n", "user:"),
+    ("web passwd --delete nobody --config {good}", None, "no account"),
+    ("web serve --parent x --config {good}", None, "--parent"),
+    ("web nope --config {good}", None, None),
 ]
 
 

@@ -112,7 +112,10 @@ class Stage:
 
 
 # ---------------------------------------------------------------------- config, ledger, platform
-def write_config(state: Path, rtsp_url: str, platform_url: str) -> Path:
+SIM_WEB_PASSWORD = "edge-sim-demo"   # the simulated lane's status page login (user guard)
+
+
+def write_config(state: Path, rtsp_url: str, platform_url: str, web_port: int = 8080) -> Path:
     from edge.config import example
     text = example()
     text = text.replace('state_dir = "/var/lib/edge"', 'state_dir = "%s"' % (state / "lane"))
@@ -123,6 +126,7 @@ def write_config(state: Path, rtsp_url: str, platform_url: str) -> Path:
     text = text.replace("sync_interval_s = 300.0", "sync_interval_s = 60.0")
     text = text.replace('default_cargo_weight = "0"', 'default_cargo_weight = "32.5"')
     text = text.replace("plate_timeout_s = 8.0", "plate_timeout_s = 6.0")
+    text = text.replace('listen = "127.0.0.1:8080"', 'listen = "127.0.0.1:%d"' % web_port)
     path = state / "edge.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -177,8 +181,8 @@ def seed_platform(base: str, pictures: dict) -> None:
     urllib.request.urlopen(req, timeout=10).read()
 
 
-def edge(config: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    r = subprocess.run([EDGE, "--config", str(config), *args], capture_output=True, text=True)
+def edge(config: Path, *args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
+    r = subprocess.run([EDGE, "--config", str(config), *args], capture_output=True, text=True, input=input)
     if check and r.returncode != 0:
         raise SimError("sim: `edge %s` failed: %s" % (" ".join(args), r.stderr.strip()))
     return r
@@ -401,6 +405,7 @@ def main(argv=None) -> int:
     ap.add_argument("--state", default=str(ROOT / "var" / "sim"), help="state folder (default ./var/sim)")
     ap.add_argument("--rtsp-port", type=int, default=8554)
     ap.add_argument("--platform-port", type=int, default=8710)
+    ap.add_argument("--web-port", type=int, default=8080, help="status page port (0: any free port)")
     ap.add_argument("--fresh", action="store_true", help="start from an empty state folder")
     ap.add_argument("--json", metavar="FILE", help="also write the per-vehicle report as JSON (tests)")
     a = ap.parse_args(argv)
@@ -429,7 +434,8 @@ def main(argv=None) -> int:
         seed_platform(base, pictures)
         print("sim: camera %s, platform %s" % (rtsp_url, base), flush=True)
 
-        config = write_config(state, rtsp_url, base + "/access/api/dataReceive")
+        config = write_config(state, rtsp_url, base + "/access/api/dataReceive", a.web_port)
+        edge(config, "web", "passwd", input=SIM_WEB_PASSWORD + "\n")
         # The platform simulator starts empty each time: provision again (as an installer re-provisions).
         edge(config, "keys", "generate", "--force", check=False)
         edge(config, "register", "--force")
@@ -443,6 +449,9 @@ def main(argv=None) -> int:
         cmd = [EDGE, "--config", str(config), "--log-level", "WARNING", "run"]
         print("sim: running the lane: %s" % " ".join(cmd[1:]), flush=True)
         lane_proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(state / "lane.log", "w"))
+        if a.web_port:
+            print("sim: status page http://127.0.0.1:%d/ (user guard, password %s)" % (a.web_port, SIM_WEB_PASSWORD),
+                  flush=True)
         lane = Lane(config, lane_dir)
         for _ in range(120):                          # the models load, the camera connects
             if (lane_dir / "rs485").exists() and edge(config, "status", check=False).returncode == 0:

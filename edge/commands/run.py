@@ -37,8 +37,10 @@ def run(args, ctx):
                 logging.getLogger("edge.run").warning("no log file: %s", e)
         if board.simulated:
             os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
+        from edge.config import find_path
         from edge.lane.service import LaneService
-        return asyncio.run(_main(LaneService(config, board), args.seconds))
+        path = find_path(getattr(args, "config", None)).resolve()   # the page's process reads the same file
+        return asyncio.run(_main(LaneService(config, board, config_path=path), args.seconds))
     finally:
         lock.release()
 

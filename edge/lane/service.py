@@ -11,6 +11,7 @@
     smoke          [smoke] camera: ROI -> Ringelmann grader -> smoke events (edge/lane/smoke.py)
     demo-traffic   simulated board only: a synthetic passage every demo_traffic_interval_s
     status         writes <state_dir>/status.json
+    web            the status page's process (edge/web/job.py), when [web] enabled
 
 Around the jobs: the event log (events.db; every event also on the in-process bus as
 site/<gate>/<in|out>/event), the control socket (edge status|lift|plate|..., the page and
@@ -34,9 +35,10 @@ log = logging.getLogger(__name__)
 
 
 class LaneService:
-    def __init__(self, config, board):
+    def __init__(self, config, board, config_path=None):
         self.config = config
         self.board = board
+        self.config_path = config_path         # the page's process reads the same file
         self.state_dir = Path(config.paths.state_dir)
         self.supervisor = Supervisor()
         self.started = time.time()
@@ -113,6 +115,10 @@ class LaneService:
         await self._gate_jobs(sup)
         if self.board.simulated and lane.demo_traffic_interval_s > 0:
             sup.add("demo-traffic", self._demo_job)
+        # the status page: its own process, reaching the lane through the control socket
+        if self.config.web.enabled and self.config_path:
+            from edge.web.job import WebJob
+            sup.add("web", WebJob(self.config_path).run)
         log.info("lane %s %s running jobs: %s", self.config.site.gate_id, self.config.site.lane_name,
                  ", ".join(sup.names))
         self.event("lane_start", jobs=sup.names)
@@ -453,6 +459,24 @@ class LaneService:
             media["carHeadImg"] = await asyncio.to_thread(annotate, jpeg, lines + ["禁止通行: %s" % (d.get("reason") or "")])
         await self._storing(asyncio.to_thread(self.outbox.put, rec, media, kind="refusal"))
         return rec["recordId"]
+
+    async def record_smoke_review(self, record_id: str, verdict: str, level, plate, note: str, who: str) -> dict:
+        """A guard's 复核确认 of a smoke event, kept as a local record of kind "smoke_review"
+        (`of` the event): the event stays as the camera made it (it may already be sent)."""
+        from edge.lane.control import ControlError
+        got = await asyncio.to_thread(self.outbox.get, record_id)
+        if got is None or got["kind"] != "smoke":
+            raise ControlError("recordId: no smoke event %s" % record_id)
+        event = got["record"]
+        self._reviews_made = getattr(self, "_reviews_made", 0) + 1
+        rec = {"recordId": self._local_id("RVW", self._reviews_made), "of": record_id, "verdict": verdict,
+               "smokeLevel": event.get("smokeLevel") if level is None else level,
+               "cameraLevel": event.get("smokeLevel"), "licensePlate": plate or event.get("licensePlate") or "",
+               "plateColor": event.get("plateColor") or "", "eventTime": event.get("eventTime"),
+               "note": note, "who": who, "time": timeutil.fmt_datetime(timeutil.now())}
+        if not await asyncio.to_thread(self.outbox.put, rec, {}, kind="smoke_review"):
+            raise ControlError("review %s already stored: send it again" % rec["recordId"])
+        return rec
 
     async def record_clip(self, req: dict, record_id: str | None, data: bytes, start: float, end: float) -> str:
         """A clip (stream copy from the camera's ring) kept with its passage, or on its own for a

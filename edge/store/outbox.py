@@ -45,8 +45,9 @@ SEQ = "record_seq"
 PENDING, SENDING, DELIVERED, REJECTED = "pending", "sending", "delivered", "rejected"
 
 # Kinds the lane keeps for itself and never sends: a refused vehicle's photo and reason (not
-# an access record: it did not pass), and passage / manual-lift clips (no platform field).
-LOCAL_KINDS = ("refusal", "clip")
+# an access record: it did not pass), passage / manual-lift clips (no platform field), and a
+# guard's review of a smoke event (复核确认, Ningxia 4.5.2-8: kept beside the event, which stays as made).
+LOCAL_KINDS = ("refusal", "clip", "smoke_review")
 # Kinds left out of the daily transmission statistics (HJ 1321 rate of the records the
 # platforms require): smoke events are defined by no spec and mostly kept locally.
 UNCOUNTED_KINDS = ("smoke",) + LOCAL_KINDS

@@ -35,7 +35,7 @@ def test_five_vehicles_through_the_simulated_gate(tmp_path):
     # as a user runs it: until the report, then Ctrl-C (SIGINT to the whole process group)
     p = subprocess.Popen([sys.executable, str(ROOT / "tools" / "sim_lane.py"),
                           "--state", str(tmp_path / "sim"), "--rtsp-port", str(free_port()),
-                          "--platform-port", str(free_port()), "--json", str(out)],
+                          "--platform-port", str(free_port()), "--web-port", "0", "--json", str(out)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     lines = []
     for line in p.stdout:
