@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from edge.errors import EdgeError, ValidationError
 from edge.settings import load, render, section, setting
@@ -117,6 +118,11 @@ class CameraSettings:
                               example="change-me")
     rtsp_url: str = setting("", doc="RTSP URL the lane reads frames from (ours, not a spec field).",
                             example="rtsp://127.0.0.1:8554/lane")
+    role: Literal["", "head", "body", "smoke"] = setting(
+        "", doc="What the lane uses this camera for (ours, not a spec field): \"head\" reads plates and gives the\n"
+                "head photo (carHeadImg), \"body\" gives the body photo (carImg), \"smoke\" only watches the exhaust\n"
+                "(name it in [smoke] camera); empty: the head camera if no camera has role \"head\" and it is the first\n"
+                "cameraType 1 camera with an rtsp_url, else none. One head and one body camera at most.")
 
 
 @section
@@ -136,6 +142,18 @@ class Config:
     cameras: list[CameraSettings] = setting([], doc="Cameras (Yunnan 6.4).")
 
     def validate(self):
+        for role in ("head", "body"):
+            named = [c.cameraName for c in self.cameras if c.role == role]
+            if len(named) > 1:
+                yield ("cameras", "%d cameras have role %r (%s): at most one" % (len(named), role, ", ".join(named)))
+            if named and not next(c for c in self.cameras if c.role == role).rtsp_url:
+                yield ("cameras", "the %s camera %r has no rtsp_url" % (role, named[0]))
+        if self.vision.ring_s < self.lane.clip_pre_s + self.lane.clip_post_s + 10:
+            yield ("vision.ring_s", "must be ≥ [lane] clip_pre_s + clip_post_s + 10 s (%g): the ring must hold a "
+                                    "passage's clip" % (self.lane.clip_pre_s + self.lane.clip_post_s + 10))
+        for c in self.cameras:
+            if c.role == "smoke" and c.cameraName != self.smoke.camera:
+                yield ("cameras", "camera %r has role \"smoke\" but [smoke] camera is %r" % (c.cameraName, self.smoke.camera))
         if self.smoke.camera and not any(c.cameraName == self.smoke.camera and c.rtsp_url for c in self.cameras):
             yield ("smoke.camera", "names no [[cameras]] entry with an rtsp_url (cameraName %r)" % self.smoke.camera)
         for d in self.smoke.destinations:

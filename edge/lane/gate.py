@@ -28,6 +28,7 @@ from edge.lane.runner import LaneRunner
 log = logging.getLogger(__name__)
 
 FRAME_KEEP_S = 15.0      # how far back the best plate frame of a vehicle may be
+HEAD_SPAN_S = 3.0        # plate unread: the head photo is the sharpest frame of this long after arrival
 KEEP_FRAMES = 4          # head-photo candidates kept (see keep_frame)
 CAMERA_GRACE_S = 20.0    # a camera still connecting this long after start is not "down" yet
 INDEX_CHECK_S = 30.0     # how often the camera job looks for a changed ledger
@@ -269,40 +270,34 @@ class Gate:
         return time.time() - (time.monotonic() - ms / 1000.0)
 
     def _photos(self, p: dict) -> dict:
-        """Head photo: the surest plate frame of this vehicle; body photo: the body camera now."""
-        import cv2
+        """Head photo: the surest plate frame of this vehicle, else (plate unread) the sharpest head
+        frame of its first seconds at the gate from the camera's ring; body photo: the body camera now."""
+        from edge.vision.photos import take_photos
         since = p["arrive_ms"] / 1000.0 - FRAME_KEEP_S
         best = None
         for t, conf, img in list(self.frames):
             if t >= since and (best is None or conf > best[0]):
                 best = (conf, img)
-        head = best[1] if best else None
-        if head is None and self.head is not None:
-            f = self.head.latest()
-            head = f.image if f is not None else None
-        body = None
-        if self.body is not None:
-            f = self.body.latest()
-            body = f.image if f is not None else None
-        out = {}
-        for field, img in (("carHeadImg", head), ("carImg", body if body is not None else head)):
-            if img is not None:
-                ok, jpeg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
-                if ok:
-                    out[field] = jpeg.tobytes()
-        return out
+        arrived = self.wall_s(p["arrive_ms"])
+        return take_photos(self.head, self.body, head_image=best[1] if best else None,
+                           head_span=(arrived, min(time.time(), arrived + HEAD_SPAN_S)))
 
     async def _clip(self, req: dict) -> None:
         cam = self.head
-        if cam is None or not hasattr(cam, "clip"):
+        if cam is None or not hasattr(cam, "cut"):
             return
         start, end = self.wall_s(req["from_ms"]), self.wall_s(req["to_ms"])
         try:
-            data = await asyncio.to_thread(cam.clip, start, end, max(30.0, end - time.time() + 30.0))
+            # partial: a vehicle that waited longer than the ring holds (a manual entry) still gets
+            # the clip of its last ring_s seconds at the gate and of its leaving
+            clip = await asyncio.to_thread(cam.cut, start, end, max(30.0, end - time.time() + 30.0), partial=True)
         except Exception as e:  # ClipError, a camera that died: the record stays, the guard is told
             await self.alarm("clip", "clip of %s not kept: %s" % (req.get("plate") or req["of"], e))
             return
-        await self.svc.record_clip(req, self.records.get(req.get("n")), data, start, end)
+        if not clip.complete:
+            log.warning("clip of %s covers %.0f of the %.0f s asked for (the camera's ring is shorter)",
+                        req.get("plate") or req["of"], clip.duration_s, end - start)
+        await self.svc.record_clip(req, self.records.get(req.get("n")), clip.data, clip.start_wall, clip.end_wall)
 
     # ------------------------------------------------------------------ control (LaneControl calls these)
     async def ledger_color(self, plate: str) -> str:
@@ -416,7 +411,8 @@ class Gate:
                 "waiting": None if w is None else {"plate": w["plate"], "color": w["color"], "for_s": w["for_s"],
                                                    "reason": w["reason"], "state": w["state"]},
                 "camera_ok": snap["camera_ok"], "last_decision": self.last_decision,
-                "signage": self._signage_status()}
+                "signage": self._signage_status(),
+                "presence": self.presence.status() if self.presence is not None else None}
 
     def _signage_status(self) -> dict | None:
         if self.signage is None:

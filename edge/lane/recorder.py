@@ -97,8 +97,9 @@ class Recorder:
         except (ValueError, KeyError):
             cname = str(color)
         lines = stamp_lines({"licensePlate": passage.get("plate", ""), "accessTime": at_text,
-                             "gateId": self.gate_id, "accessType": str(passage.get("access_type", "0"))},
-                            cname)
+                             "entranceId": self.entrance_id, "gateId": self.gate_id,
+                             "accessType": str(passage.get("access_type", "0")),
+                             "passMode": passage.get("pass_mode", "auto")}, cname)
         out = {}
         for field in PHOTO_FIELDS:
             img = raw.get(field)

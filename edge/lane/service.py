@@ -87,6 +87,7 @@ class LaneService:
             sup.add("hj212-status", self._hj212_status_job)
         if self.config.smoke.camera:
             from edge.lane.smoke import SmokeJob
+            self.camera(next(c for c in self.config.cameras if c.cameraName == self.config.smoke.camera))
             self.smoke = SmokeJob.from_config(self.config, self.board, self.outbox, self.bus, self.cameras,
                                               on_record=self._notify_uploader)
             sup.add("smoke", self.smoke.run)
@@ -256,22 +257,20 @@ class LaneService:
             return None
 
     def _lane_cameras(self):
-        """(head, body) CameraSources: the plate camera (cameraType 1) and an optional body camera."""
+        """(head, body) CameraSources of `[[cameras]] role` (edge.vision.photos.camera_roles)."""
+        from edge.vision.photos import camera_roles
+        roles = camera_roles(self.config.cameras)
+        return tuple(self.camera(roles[r]) if roles[r] is not None else None for r in ("head", "body"))
+
+    def camera(self, cam_cfg):
+        """The one CameraSource of a [[cameras]] entry, started on first use and shared by the jobs
+        (ring and decoder settings from [vision])."""
         from edge.vision.camera import CameraSource
-        head = body = None
-        for cam in self.config.cameras:
-            if not cam.rtsp_url:
-                continue
-            role = getattr(cam, "role", "") or ("head" if cam.cameraType == "1" else "")
-            if role not in ("head", "body") or (role == "head" and head) or (role == "body" and body):
-                continue
-            src = self.cameras.get(cam.cameraName) or CameraSource(cam.rtsp_url).start()
-            self.cameras[cam.cameraName] = src
-            if role == "head":
-                head = src
-            else:
-                body = src
-        return head, body
+        src = self.cameras.get(cam_cfg.cameraName)
+        if src is None:
+            src = self.cameras[cam_cfg.cameraName] = CameraSource.from_settings(
+                cam_cfg.rtsp_url, self.config.vision, name=cam_cfg.cameraName).start()
+        return src
 
     async def _plate_camera_job(self, stop: asyncio.Event) -> None:
         from edge.vision.interpreter import models_dir

@@ -2,6 +2,7 @@
 from typing import Literal
 
 from edge.settings import section, setting
+from edge.vision.settings import PresenceSettings
 
 
 @section
@@ -23,7 +24,8 @@ class LaneSettings:
         "正常", doc="Production state reported in HJ 212 CN 60003 (生产情况): 正常, 停产 or 限产.")
     trigger: Literal["loop", "camera"] = setting(
         "loop", doc="What tells the lane a vehicle is at the gate: \"loop\" (the loop detector input) or\n"
-                    "\"camera\" (the plate camera against the empty-lane reference: boards without a loop).")
+                    "\"camera\" (the plate camera against the empty-lane reference: boards without a loop; it also\n"
+                    "notices a vehicle whose plate cannot be read; [lane.presence] says where to look).")
     plate_timeout_s: float = setting(8.0, doc="A vehicle whose plate is not voted within this long waits for a manual entry.",
                                      min=1, max=120)
     close_delay_s: float = setting(1.5, doc="Loop and anti-smash clear this long before the barrier closes.", min=0, max=60)
@@ -41,3 +43,4 @@ class LaneSettings:
                  "(HJ 1321 function 10; 0: send at once with the default cargo).", min=0, max=86400)
     demo_traffic_interval_s: float = setting(
         0.0, doc="Simulated board only: record a synthetic passage this often (0: off).", min=0)
+    presence: PresenceSettings = setting(PresenceSettings, doc="The camera vehicle trigger ([lane] trigger = \"camera\").")

@@ -10,17 +10,7 @@ kind — kept as rejected — and "hj212" acknowledges it as not applicable).
 from typing import Literal
 
 from edge.settings import section, setting
-
-
-def _check_roi(v):
-    if v == []:
-        return None
-    if len(v) != 4:
-        return "must be [] (whole frame) or [x, y, w, h] in pixels"
-    x, y, w, h = v
-    if x < 0 or y < 0 or w < 8 or h < 8:
-        return "must be [x, y, w, h] with x, y ≥ 0 and w, h ≥ 8 pixels"
-    return None
+from edge.vision.settings import check_roi as _check_roi
 
 
 @section

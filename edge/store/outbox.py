@@ -320,9 +320,11 @@ class Outbox:
             return {f: ref for ref, f in self._db.execute(
                 "SELECT ref, field FROM media WHERE record_id=?", (record_id,))}
 
-    def load_media(self, record_id: str) -> dict[str, bytes]:
-        """Photo bytes by field, checksum-verified (MediaError names the bad one)."""
-        return {f: self.media.get(ref) for f, ref in self.media_of(record_id).items()}
+    def load_media(self, record_id: str, kind: str | None = None) -> dict[str, bytes]:
+        """Media bytes by field, checksum-verified (MediaError names the bad one); `kind`
+        "photo" or "clip" loads only those (the uploader sends photos, never clips)."""
+        return {f: self.media.get(ref) for f, ref in self.media_of(record_id).items()
+                if kind is None or kind_of(ref) == kind}
 
     def count(self, destination: str | None = None, state: str | None = None) -> int:
         q, args = "SELECT COUNT(*) FROM deliveries WHERE 1", []

@@ -255,7 +255,7 @@ class Uploader:
 
     async def _send(self, ln: _Lane, row: Claim):
         try:
-            media = await asyncio.to_thread(self.outbox.load_media, row.record_id)
+            media = await asyncio.to_thread(self.outbox.load_media, row.record_id, "photo")
         except MediaError as e:
             reason = "local: stored photo unusable: %s" % e
             await asyncio.to_thread(self.outbox.mark_rejected, row.id, reason)

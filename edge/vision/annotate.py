@@ -1,4 +1,4 @@
-"""Stamp the evidence text (plate, plate colour, Beijing time, gate) onto a record's photo.
+"""Stamp the evidence text (plate, colour, Beijing time, entrance, gate, 自动/手动) onto a record's photo.
 
 The stamp is burnt into the JPEG the outbox keeps and the platform receives, so a photo
 shown on its own still says which passage it belongs to. Chinese needs a CJK font: Noto Sans
@@ -37,12 +37,20 @@ def font(size: int):
         return ImageFont.load_default()
 
 
+PASS_MODE_WORDS = {"auto": "自动", "manual": "手动"}   # Ningxia F_TGFS 通行方式
+
+
 def stamp_lines(record: dict, color_name: str = "") -> list[str]:
-    """The text stamped on a record's photos."""
+    """The text stamped on a record's photos: plate and colour; time and direction; entrance,
+    gate and how the barrier was lifted (自动/手动, Ningxia F_TGFS)."""
     direction = {"0": "进厂", "1": "出厂"}.get(str(record.get("accessType")), "")
+    place = [("出入口 %s" % record["entranceId"]) if record.get("entranceId") else "",
+             ("道闸 %s" % record["gateId"]) if record.get("gateId") else "",
+             PASS_MODE_WORDS.get(record.get("passMode"), "")]
     return [
         "%s  %s" % (record.get("licensePlate") or "未识别", color_name or record.get("plateColor", "")),
-        "%s  道闸 %s  %s" % (record.get("accessTime", ""), record.get("gateId", ""), direction),
+        "  ".join(t for t in (record.get("accessTime", ""), direction) if t),
+        "  ".join(t for t in place if t),
     ]
 
 

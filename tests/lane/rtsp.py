@@ -30,6 +30,33 @@ def write_frames(folder: Path, n: int = 10, size=(320, 240)) -> Path:
     return folder
 
 
+BITS, CELL = 8, 32   # the frame counter: 8 cells of 32x32 px, white = 1, along the top
+
+
+def write_counter_frames(folder: Path, n: int = 100, size=(640, 360)) -> Path:
+    """frame_%05d.jpg that carry their own index in big binary cells (read_counter reads it
+    back after H.264), over a moving bar so consecutive frames differ."""
+    import numpy as np
+    from PIL import Image
+    folder.mkdir(parents=True, exist_ok=True)
+    w, h = size
+    for i in range(n):
+        a = np.full((h, w, 3), (60, 70, 80), np.uint8)
+        x = (i * 13) % (w - 60)
+        a[120:300, x:x + 60] = (40, 180, 220)
+        for b in range(BITS):
+            if i >> b & 1:
+                a[8:8 + CELL, 8 + b * (CELL + 8):8 + b * (CELL + 8) + CELL] = 255
+        Image.fromarray(a).save(folder / ("frame_%05d.jpg" % i), quality=90)
+    return folder
+
+
+def read_counter(image_bgr) -> int:
+    cells = [image_bgr[8 + CELL // 4:8 + 3 * CELL // 4, 8 + b * (CELL + 8) + CELL // 4:8 + b * (CELL + 8) + 3 * CELL // 4]
+             for b in range(BITS)]
+    return sum(1 << b for b, c in enumerate(cells) if c.mean() > 160)
+
+
 class RtspFeed:
     def __init__(self, frames: Path, port: int, fps: int = 10):
         self.frames, self.port, self.fps = frames, port, fps

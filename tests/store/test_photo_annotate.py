@@ -14,8 +14,11 @@ def test_stamp_draws_chinese_text_in_a_band_with_the_cjk_font():
     assert f.getbbox("云")[2] > 10   # a real glyph, not a missing-glyph box of the default font
     src = Image.new("RGB", (640, 360), (90, 140, 200))
     lines = ann.stamp_lines({"licensePlate": "云A12345", "accessTime": "2026-11-22 10:00:00",
-                             "gateId": "A01", "accessType": "0"}, "黄牌")
-    assert lines == ["云A12345  黄牌", "2026-11-22 10:00:00  道闸 A01  进厂"]
+                             "entranceId": "A", "gateId": "A01", "accessType": "0", "passMode": "manual"}, "黄牌")
+    assert lines == ["云A12345  黄牌", "2026-11-22 10:00:00  进厂", "出入口 A  道闸 A01  手动"]
+    auto = ann.stamp_lines({"licensePlate": "", "accessTime": "2026-11-22 10:00:00", "entranceId": "A",
+                            "gateId": "A01", "accessType": "1", "passMode": "auto"})
+    assert auto[0].startswith("未识别") and auto[1].endswith("出厂") and auto[2].endswith("自动")
     out = Image.open(io.BytesIO(ann.annotate(src, lines)))
     assert out.format == "JPEG" and out.size == (640, 360)
     band = out.crop((0, 0, 200, 40)).convert("L")

@@ -13,7 +13,7 @@ import dataclasses
 
 from edge.errors import EdgeError
 
-_NOT_SENT = ("cameraSeq", "rtsp_url")
+_NOT_SENT = ("cameraSeq", "rtsp_url", "role")
 
 
 def enterprise_payload(config) -> dict:
