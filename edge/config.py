@@ -20,6 +20,7 @@ from edge.policy.settings import PolicySettings
 from edge.store.settings import OutboxSettings
 from edge.uplink.settings import UplinkSettings
 from edge.vision.settings import VisionSettings
+from edge.web.settings import WebSettings
 
 DEFAULT_PATH = "/etc/edge/edge.toml"
 
@@ -138,6 +139,7 @@ class Config:
     smoke: SmokeSettings = setting(SmokeSettings, doc="Black-smoke camera (optional).")
     policy: PolicySettings = setting(PolicySettings, doc="Gate decision: local rules (README \"Gate decision\").")
     display: DisplaySettings = setting(DisplaySettings, doc="LED display and voice module on RS-485 (HJ 1321 function 8).")
+    web: WebSettings = setting(WebSettings, doc="Status page (guard house, phones at the gate).")
     enterprise: EnterpriseSettings | None = setting(None, doc="Enterprise details uploaded to the platform (Yunnan 6.3).")
     cameras: list[CameraSettings] = setting([], doc="Cameras (Yunnan 6.4).")
 
@@ -175,6 +177,18 @@ def example() -> str:
     return render(Config, EXAMPLE_HEADER)
 
 
+def loopback_host(host: str) -> bool:
+    """True for this machine: localhost, 127.0.0.0/8, ::1."""
+    import ipaddress
+    h = (host or "").strip("[]").lower()
+    if h in ("localhost", "localhost.localdomain", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
 def find_path(arg: str | None) -> Path:
     return Path(arg or os.environ.get("EDGE_CONFIG") or DEFAULT_PATH)
 
@@ -187,12 +201,125 @@ def parse(text: str, source: str = "config") -> Config:
     return load(Config, data, source)
 
 
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def load_config(path: str | os.PathLike | None = None) -> Config:
+    import stat
     p = find_path(str(path) if path else None)
     try:
-        text = p.read_text(encoding="utf-8")
+        st = os.stat(p)
     except FileNotFoundError:
         raise EdgeError("config file %s not found (use --config PATH or set EDGE_CONFIG)" % p) from None
+    except OSError as e:
+        raise EdgeError("config file %s cannot be read: %s" % (p, e.strerror or e)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise EdgeError("config file %s is a folder; --config names the .toml file (e.g. %s/edge.toml)" % (p, p))
+    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CONFIG_BYTES:
+        raise EdgeError("config file %s is not a config file (a regular file of at most 1 MB)" % p)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise EdgeError("config file %s cannot be read: %s" % (p, e.strerror or e)) from None
+    try:
+        text = raw.decode("utf-8-sig")     # Notepad writes a BOM; TOML itself is UTF-8
     except UnicodeDecodeError:
-        raise ValidationError([("(file)", "must be UTF-8 text")], str(p)) from None
+        raise ValidationError([("(file)", "must be UTF-8 text (TOML)")], str(p)) from None
     return parse(text, str(p))
+
+
+# ---------------------------------------------------------------- edge config check
+
+# values the example config ships with: left in place they are a board nobody configured
+PLACEHOLDERS = {"change-me": "the example password", "91530100MA6K5XYZ1P001V": "the example enterprise id",
+                "91530100MA6K5XYZ1P": "the example credit code", "91640100MA76XYZ12X": "the example MN",
+                "云南示例钢铁有限公司": "the example enterprise name"}
+
+
+def platform_problems(config: Config) -> list[tuple[str, str]]:
+    """What the platform would refuse in [enterprise] and [[cameras]]: the bodies `edge push`
+    sends, checked by the spec's rules (areaCode, industryType, cameraType, ips, ports…)."""
+    from edge.domain.validate import validate
+    from edge.uplink.yunnan import payloads
+    out = []
+    if config.enterprise is not None:
+        out += [("enterprise." + f, r) for f, r in validate("enterprise", payloads.enterprise_payload(config))
+                if f not in ("enterpriseId", "enterpriseName")]
+    try:
+        bodies = payloads.camera_payloads(config)
+    except EdgeError as e:
+        return out + [("cameras", str(e))]
+    for i, body in enumerate(bodies):
+        out += [("cameras[%d].%s" % (i, f), r) for f, r in validate("camera", body)
+                if f not in ("cameraId", "enterpriseId", "entranceId", "gateId")]
+    return out
+
+
+def _strings(obj, path=""):
+    import dataclasses
+    if dataclasses.is_dataclass(obj):
+        for f in dataclasses.fields(obj):
+            yield from _strings(getattr(obj, f.name), "%s.%s" % (path, f.name) if path else f.name)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _strings(v, "%s[%d]" % (path, i))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _strings(v, "%s.%s" % (path, k))
+    elif isinstance(obj, str):
+        yield path, obj
+
+
+def _machine_arch() -> str:
+    import platform
+    m = platform.machine().lower()
+    return {"arm64": "aarch64", "amd64": "x86_64", "x64": "x86_64"}.get(m, m)
+
+
+def has_secrets(config: Config) -> bool:
+    from urllib.parse import urlsplit
+    if any(c.cameraPassword or c.nvrPassword for c in config.cameras):
+        return True
+    if any(urlsplit(c.rtsp_url).password for c in config.cameras if c.rtsp_url):
+        return True
+    return config.uplink.hj212 is not None and bool(config.uplink.hj212.pw)
+
+
+def warnings(config: Config, path=None, board=None) -> list[tuple[str, str]]:
+    """(key, text) for what is legal but most likely wrong on a real board."""
+    import stat
+    from urllib.parse import urlsplit
+    out = []
+    for key, value in _strings(config):
+        for ph, what in PLACEHOLDERS.items():
+            if value == ph or (ph == "change-me" and ph in value):
+                out.append((key, "still %s %r from `edge config example`" % (what, ph)))
+    if config.uplink.hj212 is not None and config.uplink.hj212.pw == "123456":
+        out.append(("uplink.hj212.pw", "still the HJ 212 default password 123456"))
+    if not config.cameras:
+        out.append(("cameras", "no [[cameras]]: the lane reads no plates and uploads no camera (Yunnan 6.4)"))
+    for i, c in enumerate(config.cameras):
+        if c.rtsp_url and not urlsplit(c.rtsp_url).scheme:
+            out.append(("cameras[%d].rtsp_url" % i, "has no scheme: write rtsp://host:port/path"))
+        elif c.rtsp_url and urlsplit(c.rtsp_url).scheme not in ("rtsp", "rtsps", "http", "https", "rtmp", "file"):
+            out.append(("cameras[%d].rtsp_url" % i, "scheme %r is not a camera stream (rtsp://...)"
+                        % urlsplit(c.rtsp_url).scheme))
+    if board is not None and board.arch != _machine_arch() and not board.simulated:
+        out.append(("board.profile", "profile %s is for %s, this machine is %s" % (board.key, board.arch, _machine_arch())))
+    y = config.uplink.yunnan
+    if y is not None and "yunnan" in config.uplink.destinations:
+        u = urlsplit(y.base_url)
+        if u.scheme == "http" and not loopback_host(u.hostname or ""):
+            out.append(("uplink.yunnan.base_url", "http:// to %s: the platform's answers carry no signature the board "
+                        "can check, so anyone on the path can fake an acknowledgement; use https://" % u.hostname))
+        if y.ca_file and not os.path.isfile(y.ca_file):
+            out.append(("uplink.yunnan.ca_file", "%s does not exist" % y.ca_file))
+    if path is not None:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = 0
+        if mode & 0o044 and has_secrets(config):
+            out.append(("(file)", "%s holds passwords and is readable by other users (mode %o): chmod 600 %s"
+                        % (path, stat.S_IMODE(mode), path)))
+    return out

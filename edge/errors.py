@@ -16,3 +16,14 @@ class ValidationError(EdgeError):
 
     def lines(self):
         return ["%s: %s" % (f, r) for f, r in self.problems]
+
+
+class StorageError(EdgeError):
+    """The state dir's storage cannot do what was asked: `kind` is one of
+    missing (a database gone beside its media), damaged (corrupt file), readonly (the
+    filesystem went read-only or the user may not write), full (no space left), io (other)."""
+
+    def __init__(self, message, kind="io", path=None):
+        EdgeError.__init__(self, message)
+        self.kind = kind
+        self.path = path

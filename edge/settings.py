@@ -254,7 +254,8 @@ def _toml_value(v) -> str:
 
 
 def redacted(obj) -> Any:
-    """A plain dict of a settings object with secret fields masked (for printing)."""
+    """A plain dict of a settings object with secret fields masked, and credentials inside
+    every URL-like text (`rtsp://admin:pw@…`, `?password=…`) masked too (for printing)."""
     if dataclasses.is_dataclass(obj):
         out = {}
         for f in dataclasses.fields(obj):
@@ -265,4 +266,7 @@ def redacted(obj) -> Any:
         return [redacted(x) for x in obj]
     if isinstance(obj, dict):
         return {k: redacted(v) for k, v in obj.items()}
+    if isinstance(obj, str):
+        from edge.logsetup import mask_urls
+        return mask_urls(obj)
     return obj

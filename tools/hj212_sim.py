@@ -1,11 +1,16 @@
 """A Ningxia HJ 212 receiver for tests and bench work (asyncio TCP server on 127.0.0.1).
 
 It parses every packet, checks length and CRC, reassembles split messages (PNUM/PNO), keeps
-every complete message in `messages`, and answers each message whose Flag asks for it with
+every complete message in `messages`, and answers with
     QN=<same>;ST=91;CN=9014;PW=<same>;MN=<same>;Flag=<edition version, no answer>;CP=&&ExeRtn=<code>&&
+`answer_mode` = "packet" (default; HJ 212-2017): every packet whose Flag asks for an answer is
+answered, split packets one by one; "message": one answer per message, once it is whole.
 A packet with a bad CRC is answered with ExeRtn=9 when its QN can be read.
+`packet_loss` (0..1, seeded by `seed`) drops that share of received packets unseen: never
+parsed, never answered — a message with a lost packet never completes until it is resent;
+`drop_nth` = {k, ...} drops the k-th received packets (deterministic tests).
 
-Faults, queued from Python and consumed one per received message, in order:
+Faults, queued from Python and consumed one per answer (per packet or per message), in order:
     sim.inject("drop")              no answer
     sim.inject("delay", 2.5)        answer after 2.5 s
     sim.inject("bad_crc")           answer with a corrupted CRC
@@ -29,10 +34,20 @@ FAULTS = ("drop", "delay", "bad_crc", "code", "close")
 
 
 class Hj212Sim:
-    def __init__(self, host="127.0.0.1", port=0, edition_name="2017"):
+    def __init__(self, host="127.0.0.1", port=0, edition_name="2017", answer_mode="packet",
+                 packet_loss=0.0, seed=1):
+        import random
+        if answer_mode not in ("packet", "message"):
+            raise ValueError("answer_mode must be packet or message")
         self.host = host
         self.port = port
         self.edition = edition_name
+        self.answer_mode = answer_mode
+        self.packet_loss = packet_loss
+        self.rng = random.Random(seed)
+        self.packets_received = 0
+        self.packets_lost = 0
+        self.drop_nth: set[int] = set()   # 1-based numbers of received packets to drop
         self.default_code = 1
         self.messages: list[codec.Message] = []   # every complete message, duplicates included
         self.answers: list[tuple[str, str]] = []  # (QN, what we did)
@@ -95,20 +110,26 @@ class Hj212Sim:
                 if not data:
                     return
                 for raw in splitter.feed(data):
+                    self.packets_received += 1
+                    if self.packets_received in self.drop_nth or (
+                            self.packet_loss and self.rng.random() < self.packet_loss):
+                        self.packets_lost += 1
+                        continue
                     try:
-                        msg = parts.feed(codec.parse_packet(raw))
+                        packet = codec.parse_packet(raw)
+                        msg = parts.feed(packet)
                     except codec.Hj212Error as e:
                         self.bad_packets.append(str(e))
                         log.warning("bad packet: %s", e)
                         await self._answer_bad(raw, e, writer)
                         continue
-                    if msg is None:
+                    wants = edition.wants_answer(packet.flag)
+                    if msg is not None:
+                        self.messages.append(msg)
+                        self.received.set()
+                    if not wants or (self.answer_mode == "message" and msg is None):
                         continue
-                    self.messages.append(msg)
-                    self.received.set()
-                    if not edition.wants_answer(int(msg.get("Flag", "0"))):
-                        continue
-                    if not await self._answer(msg, writer):
+                    if not await self._answer(msg or codec.Message(packet.header, 1), writer):
                         return
         except (ConnectionError, OSError):
             pass
@@ -150,9 +171,67 @@ class Hj212Sim:
             writer.write(self.answer_packet(msg, self.default_code))
 
 
+class _CopyingSplitter:
+    """The stream splitter as it was before (baseline for --bench): every stray ## cost a copy
+    of the rest of the buffer (quadratic on runs of #)."""
+
+    def __init__(self):
+        self.buf = b""
+
+    def feed(self, data):
+        self.buf += data
+        out = []
+        while True:
+            i = self.buf.find(b"##")
+            if i < 0:
+                keep = 1 if self.buf.endswith(b"#") else 0
+                self.buf = self.buf[len(self.buf) - keep:]
+                return out
+            if i:
+                self.buf = self.buf[i:]
+            if len(self.buf) < 6:
+                return out
+            if not codec._digits(self.buf[2:6]):
+                self.buf = self.buf[2:]
+                continue
+            total = 2 + 4 + int(self.buf[2:6].decode()) + 4 + 2
+            if len(self.buf) < total:
+                return out
+            if self.buf[total - 2:total] != b"\r\n":
+                self.buf = self.buf[2:]
+                continue
+            out.append(self.buf[:total])
+            self.buf = self.buf[total:]
+
+
+def bench_split(size=2 << 20):
+    """Splitting a hostile stream (runs of #) of `size` bytes, in one block (`edge hj212 decode`)
+    and in 64 KB reads (the client's socket loop): the copying splitter (baseline) vs codec's."""
+    import time
+    for pattern in (b"#", b"##x"):
+        _bench_split_pattern(pattern, size)
+
+
+def _bench_split_pattern(pattern, size):
+    import time
+    stream = (pattern * (size // len(pattern) + 1))[:size]
+    for label, chunk in (("one %d MB block" % (size >> 20), size), ("64 KB reads", 65536)):
+        times = {}
+        for name, cls in (("baseline (copying)", _CopyingSplitter), ("codec.StreamSplitter", codec.StreamSplitter)):
+            sp = cls()
+            t = time.perf_counter()
+            for i in range(0, size, chunk):
+                sp.feed(stream[i:i + chunk])
+            times[name] = time.perf_counter() - t
+        base, new = times["baseline (copying)"], times["codec.StreamSplitter"]
+        print("split %d MB of %r in %s: baseline %.2f s, StreamSplitter %.3f s (%.0fx faster)"
+              % (size >> 20, pattern.decode(), label, base, new, base / new if new else float("inf")))
+
+
 def bench():
     """Numbers for the report: CRC speed against the appendix's bit loop (the baseline), and
     encode/decode of one 60001 record with two 1280x720 photos. Prints; asserts nothing."""
+    bench_split()
     import io
     import os
     import random
@@ -189,6 +268,47 @@ def bench():
                                  sum(len(p) for p in packets), combine, enc, dec))
 
 
+async def bench_answer_modes(n=3, tries=3, timeout_s=0.5, losses=(0.0, 0.01)):
+    """Both answer modes against a receiver of the same mode, with and without packet loss:
+    60001 records with two 1280x720 photos (~1,400 packets at 1024-byte segments) over loopback.
+    Each record gets `tries` deliveries (what the outbox would retry). Prints; asserts nothing."""
+    import io
+    import time
+    from PIL import Image
+    from edge.domain.examples import example
+    from edge.uplink.base import Delivery, DeliveryError
+    from edge.uplink.hj212.destination import Hj212Destination
+    from edge.uplink.hj212.settings import Hj212Settings
+
+    def photo(q):
+        buf = io.BytesIO()
+        Image.effect_noise((1280, 720), 40).convert("RGB").save(buf, "JPEG", quality=q)
+        return buf.getvalue()
+    media = {"carHeadImg": photo(80), "carImg": photo(79)}
+    for loss in losses:
+        for mode in ("message", "packet"):
+            sim = await Hj212Sim(answer_mode=mode, packet_loss=loss, seed=3).start()
+            d = Hj212Destination(Hj212Settings(host="127.0.0.1", port=sim.port, mn="91640100MA76XYZ12X", pw="pw1234",
+                                               timeout_s=timeout_s, resend=3, answer_mode=mode))
+            t, ok = time.perf_counter(), 0
+            for i in range(n):
+                r = example("access")
+                r["recordId"], r["licensePlate"] = r["recordId"][:-5] + "%05d" % i, "宁A%05d" % i
+                for attempt in range(1, tries + 1):
+                    try:
+                        await d.deliver(Delivery(r["recordId"], "access", r, media, attempt=attempt))
+                        ok += 1
+                        break
+                    except DeliveryError:
+                        continue
+            dt = time.perf_counter() - t
+            print("answer_mode=%-7s packet loss %3.0f%%: %d of %d records delivered in %.1f s (%.2f s per record), "
+                  "%d packets sent, %d lost, receiver holds %d whole"
+                  % (mode, loss * 100, ok, n, dt, dt / n, sim.packets_received, sim.packets_lost, len(sim.unique())))
+            await d.close()
+            await sim.stop()
+
+
 async def _main(args):
     sim = Hj212Sim(args.host, args.port, args.edition)
     sim.default_code = args.code
@@ -217,9 +337,15 @@ def main(argv=None):
     p.add_argument("--edition", choices=sorted(edition.VERSIONS), default="2017")
     p.add_argument("--code", type=int, default=1, help="result code to answer with (default 1)")
     p.add_argument("--bench", action="store_true", help="print codec speed numbers and exit")
+    p.add_argument("--bench-modes", action="store_true",
+                   help="print delivery speed of both answer modes with and without packet loss and exit")
     args = p.parse_args(argv)
     if args.bench:
         bench()
+        return 0
+    if args.bench_modes:
+        logging.basicConfig(level=logging.ERROR)
+        asyncio.run(bench_answer_modes())
         return 0
     logging.basicConfig(level=logging.INFO)
     try:

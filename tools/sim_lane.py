@@ -111,7 +111,10 @@ class Stage:
 
 
 # ---------------------------------------------------------------------- config, ledger, platform
-def write_config(state: Path, rtsp_url: str, platform_url: str) -> Path:
+SIM_WEB_PASSWORD = "edge-sim-demo"   # the simulated lane's status page login (user guard)
+
+
+def write_config(state: Path, rtsp_url: str, platform_url: str, web_port: int = 8080) -> Path:
     from edge.config import example
     text = example()
     text = text.replace('state_dir = "/var/lib/edge"', 'state_dir = "%s"' % (state / "lane"))
@@ -122,6 +125,7 @@ def write_config(state: Path, rtsp_url: str, platform_url: str) -> Path:
     text = text.replace("sync_interval_s = 300.0", "sync_interval_s = 60.0")
     text = text.replace('default_cargo_weight = "0"', 'default_cargo_weight = "32.5"')
     text = text.replace("plate_timeout_s = 8.0", "plate_timeout_s = 6.0")
+    text = text.replace('listen = "127.0.0.1:8080"', 'listen = "127.0.0.1:%d"' % web_port)
     path = state / "edge.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -176,11 +180,24 @@ def seed_platform(base: str, pictures: dict) -> None:
     urllib.request.urlopen(req, timeout=10).read()
 
 
-def edge(config: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    r = subprocess.run([EDGE, "--config", str(config), *args], capture_output=True, text=True)
+def edge(config: Path, *args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
+    r = subprocess.run([EDGE, "--config", str(config), *args], capture_output=True, text=True, input=input)
     if check and r.returncode != 0:
         raise SimError("sim: `edge %s` failed: %s" % (" ".join(args), r.stderr.strip()))
     return r
+
+
+def check_port_free(port: int, what: str, option: str) -> None:
+    """Before a minute of rendering: a port another program holds is named with the option to change."""
+    import socket
+    if not 1 <= port <= 65535:
+        raise SimError("sim: %s %d is not a port (1..65535)" % (option, port))
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as e:
+            raise SimError("sim: port %d for the %s is busy (%s): choose another with %s PORT"
+                           % (port, what, e.strerror or e, option)) from None
 
 
 def start(cmd: list[str], ready: str, what: str, option: str) -> subprocess.Popen:
@@ -344,6 +361,37 @@ def print_report(reports: list[dict], received: dict, status: dict) -> None:
                                e["type"] == "allow"), ob.get("pending"), ob.get("rejected")))
 
 
+def run_summary(config: Path, started: float) -> list[str]:
+    """What THIS run did (records made since it started), from the lane's outbox: recorded,
+    delivered, pending, rejected with each reason, kept locally. Plain lines, no reprs."""
+    from edge.config import load_config
+    from edge.store.outbox import Outbox
+    with Outbox.from_config(load_config(config)) as box:
+        rows = [r for r in box.records() if r["created_ms"] >= started * 1000]
+        delivered = [r for r in rows if r["deliveries"] and not r["undelivered"]]
+        local = [r for r in rows if not r["deliveries"]]
+        rejected, pending = [], []
+        for r in rows:
+            if not r["undelivered"]:
+                continue
+            got = box.get(r["record_id"])
+            bad = [d for d in got["deliveries"] if d["state"] == "rejected"]
+            if bad:
+                rejected.append((r, got["record"].get("licensePlate") or "(no plate)",
+                                 "; ".join(sorted({d["reason"] or "" for d in bad}))))
+            else:
+                pending.append(r)
+    kinds = {}
+    for r in rows:
+        kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+    lines = ["sim: this run: %d records (%s): %d delivered, %d pending, %d rejected, %d kept locally"
+             % (len(rows), ", ".join("%d %s" % (n, k) for k, n in sorted(kinds.items())) or "none",
+                len(delivered), len(pending), len(rejected), len(local))]
+    for r, plate, reason in rejected:
+        lines.append("sim:   rejected %s %s: %s" % (r["record_id"], plate, reason))
+    return lines
+
+
 # ---------------------------------------------------------------------- main
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -352,6 +400,7 @@ def main(argv=None) -> int:
     ap.add_argument("--state", default=str(ROOT / "var" / "sim"), help="state folder (default ./var/sim)")
     ap.add_argument("--rtsp-port", type=int, default=8554)
     ap.add_argument("--platform-port", type=int, default=8710)
+    ap.add_argument("--web-port", type=int, default=8080, help="status page port (0: any free port)")
     ap.add_argument("--fresh", action="store_true", help="start from an empty state folder")
     ap.add_argument("--json", metavar="FILE", help="also write the per-vehicle report as JSON (tests)")
     a = ap.parse_args(argv)
@@ -361,8 +410,10 @@ def main(argv=None) -> int:
         import shutil
         shutil.rmtree(state)
     state.mkdir(parents=True, exist_ok=True)
-    procs, decoder, lane_proc = [], None, None
+    procs, decoder, lane_proc, config = [], None, None, None
     try:
+        check_port_free(a.rtsp_port, "RTSP feed", "--rtsp-port")
+        check_port_free(a.platform_port, "platform simulator", "--platform-port")
         print("sim: rendering the camera's pictures", flush=True)
         pictures = render_pictures(state / "pictures")
         stage = Stage(state / "stage")
@@ -378,7 +429,8 @@ def main(argv=None) -> int:
         seed_platform(base, pictures)
         print("sim: camera %s, platform %s" % (rtsp_url, base), flush=True)
 
-        config = write_config(state, rtsp_url, base + "/access/api/dataReceive")
+        config = write_config(state, rtsp_url, base + "/access/api/dataReceive", a.web_port)
+        edge(config, "web", "passwd", input=SIM_WEB_PASSWORD + "\n")
         # The platform simulator starts empty each time: provision again (as an installer re-provisions).
         edge(config, "keys", "generate", "--force", check=False)
         edge(config, "register", "--force")
@@ -392,6 +444,9 @@ def main(argv=None) -> int:
         cmd = [EDGE, "--config", str(config), "--log-level", "WARNING", "run"]
         print("sim: running the lane: %s" % " ".join(cmd[1:]), flush=True)
         lane_proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(state / "lane.log", "w"))
+        if a.web_port:
+            print("sim: status page http://127.0.0.1:%d/ (user guard, password %s)" % (a.web_port, SIM_WEB_PASSWORD),
+                  flush=True)
         lane = Lane(config, lane_dir)
         for _ in range(120):                          # the models load, the camera connects
             if (lane_dir / "rs485").exists() and edge(config, "status", check=False).returncode == 0:
@@ -416,12 +471,13 @@ def main(argv=None) -> int:
             time.sleep(0.5)
         return 0
     except KeyboardInterrupt:
-        print("\nsim: stopped", flush=True)
+        print("\nsim: stopping (Ctrl-C)", flush=True)
         return 0
     except SimError as e:
         print(str(e), file=sys.stderr)
         return 1
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # a second Ctrl-C must not turn the stop into a traceback
         if lane_proc is not None and lane_proc.poll() is None:
             lane_proc.send_signal(signal.SIGTERM)
             try:
@@ -437,6 +493,12 @@ def main(argv=None) -> int:
                     p.wait(5)
                 except subprocess.TimeoutExpired:
                     p.kill()
+        if config is not None:
+            try:
+                for line in run_summary(config, started):
+                    print(line, flush=True)
+            except Exception as e:   # the summary is a courtesy: never a traceback at the end
+                print("sim: no summary (%s)" % " ".join(str(e).split()), flush=True)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,14 @@ request (endpoint omitted: any request except init-auth):
     reject         code 400 "参数校验失败: …" (the data is refused)
     auth           code 401 "token无效或已过期"
     duplicate      code 500 "记录已存在" (the record was received before)
+    busy           code 500 "请求过于频繁，请勿重复提交" (a rate limit that says 重复)
+    redirect       HTTP `arg` (301/302/307/308; default 302) to `location` (default another host);
+                   the request is not processed
+    huge           HTTP 200 with a body of `arg` MB (default 64) and an honest Content-Length
+    huge_chunked   the same without Content-Length (chunked, endless until `arg` MB)
+Hostile pulls, from Python: `platform.flood = True` answers every pull page with 100 new
+records of ~10 KB and isNew "1", forever; `platform.page_extras[endpoint] = [...]` appends
+those (malformed) records to every page of that pull.
 Other admin calls: GET /_sim/state (counts; accessDuplicates), GET /_sim/record-ids
 ({recordId: times received}), POST /_sim/expire-tokens, POST /_sim/seed
 {"exceed": N, "strategies": N, "alarms": N}, DELETE /_sim/faults, POST /_sim/clock
@@ -59,7 +67,8 @@ if __package__ in (None, ""):  # run as a script: make `edge` importable
 from edge.uplink.yunnan import crypto, endpoints  # noqa: E402
 
 BASE_PATH = "/access/api/dataReceive"
-FAULT_MODES = ("500", "timeout", "garbage", "bad_signature", "reject", "auth", "duplicate")
+FAULT_MODES = ("500", "timeout", "garbage", "bad_signature", "reject", "auth", "duplicate", "busy", "redirect",
+               "huge", "huge_chunked")
 SIGNATURE_FAILED = "✘ 验签失败！签名不匹配！数据可能被篡改或来源不可信。"
 MAX_BODY = 64 * 1024 * 1024  # two photos as Base64 in Base64: aiohttp's 1 MiB default is too small
 
@@ -183,16 +192,24 @@ class Platform:
         self.cursors: dict[tuple, tuple[str, int]] = {}
         self.faults: list[dict] = []
         self.faults_fired: collections.Counter = collections.Counter()
+        self.flood = False
+        self.flood_pages = 0
+        self.page_extras: dict[str, list] = {}
         self.clock_offset_s = 0.0   # the platform's wall clock minus the real one (its HTTP Date)
 
     # ------------------------------------------------------------ control (tests, admin API)
 
-    def inject(self, mode: str, count: int = 1, endpoint: str | None = None) -> None:
+    def inject(self, mode: str, count: int = 1, endpoint: str | None = None, arg=None, location: str | None = None) -> None:
         if mode not in FAULT_MODES:
             raise ValueError("fault mode must be one of %s" % ", ".join(FAULT_MODES))
         if endpoint is not None and endpoint not in endpoints.DEFAULT_PATHS:
             raise ValueError("unknown endpoint %r" % endpoint)
-        self.faults.append({"mode": mode, "count": int(count), "endpoint": endpoint})
+        f = {"mode": mode, "count": int(count), "endpoint": endpoint}
+        if arg is not None:
+            f["arg"] = arg
+        if location is not None:
+            f["location"] = location
+        self.faults.append(f)
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -253,14 +270,14 @@ class Platform:
 
     # ------------------------------------------------------------ request handling
 
-    def _take_fault(self, name: str) -> str | None:
+    def _take_fault(self, name: str) -> dict | None:
         for f in self.faults:
             if f["endpoint"] in (None, name) and f["count"] > 0:
                 f["count"] -= 1
                 if f["count"] <= 0:
                     self.faults.remove(f)
                 self.faults_fired[f["mode"]] += 1
-                return f["mode"]
+                return f
         return None
 
     def _log(self, name, request, verdict):
@@ -270,7 +287,29 @@ class Platform:
                               "contentType": request.headers.get("Content-Type")})
 
     async def handle(self, name: str, request: web.Request) -> web.StreamResponse:
-        fault = self._take_fault(name) if name != "init_auth" else None
+        f = self._take_fault(name) if name != "init_auth" else None
+        fault = f["mode"] if f else None
+        if fault == "redirect":
+            self._log(name, request, "fault:redirect")
+            status = int(f.get("arg") or 302)
+            loc = f.get("location") or "http://127.0.0.2:9/elsewhere" + request.path
+            return web.Response(status=status, headers={"Location": loc}, text="moved")
+        if fault in ("huge", "huge_chunked"):
+            self._log(name, request, "fault:" + fault)
+            size = int(float(f.get("arg") or 64) * (1 << 20))
+            resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+            if fault == "huge":
+                resp.content_length = size
+            await resp.prepare(request)
+            chunk = b" " * 65536
+            sent = 0
+            try:
+                while sent < size:
+                    await resp.write(chunk[:size - sent])
+                    sent += min(len(chunk), size - sent)
+            except (ConnectionError, RuntimeError):
+                pass       # the client hung up: that is the point
+            return resp
         if fault == "500":
             self._log(name, request, "fault:500")
             return web.Response(status=500, text="<html><body>500 Internal Server Error</body></html>",
@@ -278,10 +317,11 @@ class Platform:
         if fault == "garbage":
             self._log(name, request, "fault:garbage")
             return web.Response(status=200, body=b"\x00<html>not json\xff", content_type="text/html")
-        if fault in ("bad_signature", "reject", "auth", "duplicate"):
+        if fault in ("bad_signature", "reject", "auth", "duplicate", "busy"):
             self._log(name, request, "fault:" + fault)
             code, msg = {"bad_signature": (500, SIGNATURE_FAILED), "reject": (400, "参数校验失败: 模拟拒收"),
-                         "auth": (401, "token无效或已过期"), "duplicate": (500, "记录已存在")}[fault]
+                         "auth": (401, "token无效或已过期"), "duplicate": (500, "记录已存在"),
+                         "busy": (500, "请求过于频繁，请勿重复提交")}[fault]
             return web.json_response({"code": code, "message": msg, "aesKey": None, "data": None})
         body = await request.read()
         if name == "init_auth":
@@ -427,7 +467,19 @@ class Platform:
             raise Reject("参数校验失败: %s 格式不正确 (YYYY-MM-DD)" % field)
         return ts[:10]
 
+    def _flood_page(self, endpoint):
+        """100 never-seen records of ~10 KB, and "more to come"."""
+        self.flood_pages += 1
+        base = self.flood_pages * 100
+        id_field = {"exceed_vehicle": "recordId", "strategy": "strategyId", "alarm_vehicle": "alarmId"}[endpoint]
+        recs = [{id_field: "FLOOD%09d" % (base + i), "licensePlate": "云F%05d" % ((base + i) % 100000),
+                 "plateColor": "1", "startdate": "2025-08-04 09:00:00", "enddate": "2099-09-19 22:00:00",
+                 "controlMeasures": "洪" * 1900, "isRemove": "0"} for i in range(100)]
+        return {"totalRecords": "999999999", "isNew": "1", "records": recs}
+
     def _page(self, key, ts, eligible, cursor: bool):
+        if self.flood:
+            return self._flood_page({"exceed": "exceed_vehicle", "strategy": "strategy", "alarm": "alarm_vehicle"}[key[1]])
         offset = 0
         if cursor:
             held = self.cursors.get(key)
@@ -439,7 +491,8 @@ class Platform:
                 self.cursors[key] = (ts, offset + len(page))
             else:
                 self.cursors.pop(key, None)
-        return {"totalRecords": str(len(eligible)), "isNew": "1" if more else "0", "records": page}
+        extras = self.page_extras.get({"exceed": "exceed_vehicle", "strategy": "strategy", "alarm": "alarm_vehicle"}[key[1]], [])
+        return {"totalRecords": str(len(eligible)), "isNew": "1" if more else "0", "records": list(page) + list(extras)}
 
     def _ep_exceed_vehicle(self, api_key, ent, obj):
         self._need(obj, "vehicleTimestamp")
@@ -466,7 +519,7 @@ class Platform:
         self._need(obj, "strategyId", "enterpriseId")
         ids = [i.strip() for i in str(obj["strategyId"]).split(",") if i.strip()]
         known = {r["strategyId"] for _, r in self.strategies}
-        unknown = [i for i in ids if i not in known]
+        unknown = [i for i in ids if i not in known and not (self.flood and i.startswith("FLOOD"))]
         if unknown:
             raise Reject("strategyId 不存在: %s" % ",".join(unknown[:5]))
         self.confirmed_strategies.update(ids)
@@ -480,7 +533,7 @@ class Platform:
         if len(ids) > 100:
             raise Reject("alarmId 超出上限: 最多 100 个")
         known = {r["alarmId"] for _, r in self.alarms}
-        unknown = [i for i in ids if i not in known]
+        unknown = [i for i in ids if i not in known and not (self.flood and i.startswith("FLOOD"))]
         if unknown:
             raise Reject("alarmId 不存在: %s" % ",".join(unknown[:5]))
         self.confirmed_alarms.update(ids)
@@ -510,7 +563,8 @@ def create_app(platform: Platform, base_path: str = BASE_PATH, paths: dict | Non
             return web.json_response({"ok": True})
         try:
             obj = await request.json()
-            platform.inject(obj["mode"], int(obj.get("count", 1)), obj.get("endpoint"))
+            platform.inject(obj["mode"], int(obj.get("count", 1)), obj.get("endpoint"), obj.get("arg"),
+                            obj.get("location"))
         except (ValueError, KeyError, TypeError) as e:
             return web.json_response({"ok": False, "error": str(e)}, status=400)
         return web.json_response({"ok": True, "faults": platform.faults})

@@ -16,14 +16,30 @@ def add_arguments(p):
 def run(args, ctx):
     if args.action == "list":
         for name in available():
-            print("%-12s %s" % (name, load_board(name).name))
+            b = load_board(name)
+            ctx.emit({"profile": name, "name": b.name, "arch": b.arch}, "%-12s %s" % (name, b.name))
         return 0
-    name = args.profile or ctx.config.board.profile
+    import os
+
+    from edge.errors import EdgeError
+    config = None
+    try:
+        config = ctx.config
+    except EdgeError:
+        if not args.profile:
+            raise
+    name = args.profile or config.board.profile
     prof = load_board(name)
     data = redacted(prof)
     data["source"] = str(find_profile(name))
+    # where this lane keeps its data: the config's state_dir, resolved (the profile's is only a default)
+    if config is not None:
+        state = os.path.abspath(config.state_dir)
+        data["resolved_state_dir"] = state + ("" if os.path.isdir(state) else " (not created yet)")
+    else:
+        data["resolved_state_dir"] = "(no config: the profile's default %s)" % os.path.abspath(prof.storage.state_dir)
     if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(json.dumps(data, ensure_ascii=False))
         return 0
     _print_tree(data)
     return 0

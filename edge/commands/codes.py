@@ -32,8 +32,9 @@ def run(args, ctx):
             print("%s: printed %s %s -> %s %s (%s)" % (table, code, name, new_code, new_name, why))
         return 0
     names = _select(args.table)
-    if args.json:
-        print(json.dumps({n: TABLES[n] for n in names}, ensure_ascii=False, indent=2))
+    if args.json:   # JSON lines: one table per line
+        for n in names:
+            print(json.dumps({"table": n, "source": SOURCES.get(n), "codes": TABLES[n]}, ensure_ascii=False))
         return 0
     for i, n in enumerate(names):
         if i:

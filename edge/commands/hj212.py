@@ -24,7 +24,8 @@ def add_arguments(p):
                    "60002 gate video, 60003 enterprise status")
     e.add_argument("--edition", choices=sorted(edition.VERSIONS),
                    help="HJ 212 edition for Flag (default: config, else 2017)")
-    e.add_argument("--max-segment", type=int,
+    from edge.cli import int_range
+    e.add_argument("--max-segment", type=int_range(64, codec.LENGTH_LIMIT),
                    help="split above this many data-segment bytes (default: config, else %d)" % codec.STANDARD_SEGMENT)
     e.add_argument("--no-check", action="store_true", help="skip the 7.3 field-table check (still HJ 212 syntax)")
     sub.add_parser("decode", help="HJ 212 packets on stdin -> one JSON object per message")
@@ -37,10 +38,8 @@ def _settings(args, ctx):
 
 
 def _encode(args, ctx):
-    try:
-        data = json.load(sys.stdin)
-    except json.JSONDecodeError as e:
-        raise ValidationError([("(stdin)", "not valid JSON: %s" % e)], "fields") from None
+    from edge import inputs
+    data = inputs.parse_json(inputs.read_text("-"), "stdin")
     if not isinstance(data, dict):
         raise ValidationError([("(stdin)", "must be a JSON object keyed by element names")], "fields")
     problems = [(k, "value must be text or a number") for k, v in data.items()
@@ -83,13 +82,15 @@ def _decode(args, ctx):
     splitter = codec.StreamSplitter()
     parts = codec.Reassembler(max_pending=1024)
     n = 0
-    data = sys.stdin.buffer.read()
+    from edge import inputs
+    data = inputs.read_bytes("-")       # bounded: /dev/zero on stdin is refused, not read forever
     for raw in splitter.feed(data):
         n += 1
         try:
             msg = parts.feed(codec.parse_packet(raw))
         except codec.Hj212Error as e:
-            raise EdgeError("packet %d: %s" % (n, e)) from None
+            from edge.logsetup import clean
+            raise EdgeError("packet %d: %s" % (n, clean(e, 300))) from None
         if msg is not None:
             ed = edition.edition_of(int(msg.get("Flag", "0")))
             print(json.dumps({"fields": msg.as_dict(), "packets": msg.packets, "crc": "ok", "edition": ed},

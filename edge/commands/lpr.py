@@ -17,10 +17,12 @@ def add_arguments(p):
     p.add_argument("--crop", action="store_true", help="each image already is one plate")
     p.add_argument("--json", action="store_true",
                    help='one JSON object per plate: {"file","plate","color","confidence","box",...}')
-    p.add_argument("--threads", type=int, default=0, help="interpreter threads (default: config/board, else 1)")
+    from edge.cli import float_range, int_range   # out-of-range values: one line, not a traceback
+    p.add_argument("--threads", type=int_range(0, 64), default=0, help="interpreter threads (default: config/board, else 1)")
     p.add_argument("--variant", choices=("fp32", "fp16"), help="model precision (default: config, else fp32)")
-    p.add_argument("--models", help="models directory (default: config, else the installed models/)")
-    p.add_argument("--min-confidence", type=float, help="hide reads below this confidence")
+    p.add_argument("--models-dir", "--models", dest="models", metavar="DIR",
+                   help="models directory (default: config, else the installed models/)")
+    p.add_argument("--min-confidence", type=float_range(0, 1), help="hide reads below this confidence")
     p.add_argument("--no-zoom", action="store_true",
                    help="no second pass over zoomed tiles when a scene gives no valid read")
     p.add_argument("--ledger", metavar="FILE",
@@ -75,8 +77,6 @@ def run(args, ctx):
     det_thr = vision.plate_detect_threshold if vision else 0.3
     zoom = not args.no_zoom   # photos come in any framing; the lane's own choice is [vision] plate_zoom
 
-    import cv2
-    import numpy as np
     from edge.vision.plates import PlateReader
     ledger = None
     if args.ledger:
@@ -92,16 +92,14 @@ def run(args, ctx):
     reader = PlateReader(models, threads=threads, delegate=delegate, variant=variant,
                          score_threshold=det_thr, min_confidence=min_conf, zoom=zoom)
     failed = 0
+    from edge.vision.images import load_image
     for path in args.images:
-        try:
-            data = np.fromfile(path, np.uint8)
-        except OSError as e:
-            print("edge lpr: %s: cannot read file (%s)" % (path, e.strerror or e), file=sys.stderr)
-            failed += 1
-            continue
-        img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-        if img is None:
-            print("edge lpr: %s: not an image (JPEG/PNG/BMP expected)" % path, file=sys.stderr)
+        try:   # bounded: header checked before decoding; FIFOs, devices and folders refused
+            img = load_image(path)
+        except EdgeError as e:
+            if len(args.images) == 1:   # one input: one line
+                raise EdgeError("no image could be read: %s" % e) from None
+            print("edge lpr: %s" % e, file=sys.stderr)
             failed += 1
             continue
         if args.crop:

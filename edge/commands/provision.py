@@ -233,7 +233,7 @@ def step_push(path: Path, config, what: str, state: dict) -> str:
 
 
 def step_password(config, prov: dict) -> str:
-    from edge.web.password import check_password, set_password
+    from edge.web.passwords import DEFAULT_USER, check_password, set_password
     pw = prov.get("status_password")
     if pw is None and prov.get("status_password_file"):
         try:
@@ -243,13 +243,13 @@ def step_password(config, prov: dict) -> str:
                             % prov["status_password_file"]) from None
     if pw is None:
         return "not asked (kept)"
-    if check_password(config.state_dir, pw):
+    if check_password(config.state_dir, DEFAULT_USER, pw):
         return "unchanged"
     try:
-        set_password(config.state_dir, pw)
-    except ValueError as e:
+        set_password(config.state_dir, DEFAULT_USER, pw)
+    except EdgeError as e:
         raise EdgeError("provision.status_password: %s" % e) from None
-    return "set (scrypt hash, 0600)"
+    return "set for user %s (scrypt hash, 0600)" % DEFAULT_USER
 
 
 def hand_to_lane_user(state_dir) -> None:
@@ -261,8 +261,9 @@ def hand_to_lane_user(state_dir) -> None:
         u = pwd.getpwnam("edge")
     except KeyError:
         return
+    from edge.web.passwords import users_path
     state = Path(state_dir)
-    for p in [state, state / "keys", *(state / "keys").glob("*"), state / "provision.json"]:
+    for p in [state, state / "keys", *(state / "keys").glob("*"), state / "provision.json", users_path(state)]:
         if p.exists():
             os.chown(p, u.pw_uid, u.pw_gid)
 

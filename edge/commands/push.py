@@ -12,10 +12,23 @@ from edge.commands._yunnan import run_client
 from edge.errors import ValidationError
 
 WHAT = ("enterprise", "cameras", "vehicles", "machinery", "exceed-verification")
+# singular and plural both work: `edge push vehicle` is what people type
+WORDS = {"enterprise": "enterprise", "enterprises": "enterprise", "camera": "cameras", "cameras": "cameras",
+         "vehicle": "vehicles", "vehicles": "vehicles", "machinery": "machinery", "machine": "machinery",
+         "machines": "machinery", "exceed-verification": "exceed-verification",
+         "exceed-verifications": "exceed-verification"}
+
+
+def what_word(text):
+    import argparse
+    try:
+        return WORDS[text]
+    except KeyError:
+        raise argparse.ArgumentTypeError("%r: one of %s" % (text, ", ".join(WHAT))) from None
 
 
 def add_arguments(p):
-    p.add_argument("what", choices=WHAT)
+    p.add_argument("what", type=what_word, metavar="|".join(WHAT))
     p.add_argument("file", nargs="?", help="exceed-verification: JSON file of 6.14 records")
     p.add_argument("--all", action="store_true", help="vehicles/machinery: upload every entry, not only pending ones")
 
@@ -33,6 +46,11 @@ def run(args, ctx):
     config = ctx.config
     if args.what == "exceed-verification":
         return _push_verification(args, config)
+    if args.file:   # silently pushing the ledger instead of the file would look like it was sent
+        from edge.errors import EdgeError
+        hint = "; import it first with `edge ledger import %s FILE`" % args.what if args.what in (
+            "vehicles", "machinery") else " (it comes from the config)"
+        raise EdgeError("push %s takes no FILE (%s)%s" % (args.what, args.file, hint))
     if args.what in ("enterprise", "cameras"):
         if args.what == "enterprise":
             bodies = [("enterprise", payloads.enterprise_payload(config))]
@@ -53,7 +71,10 @@ def run(args, ctx):
             return out
 
         for ident, answer in run_client(config, go):
-            print("%s %s: code %s %s" % (args.what.rstrip("s"), ident, answer.get("code"), answer.get("message") or ""))
+            from edge.logsetup import clean
+            code, msg = clean(answer.get("code"), 40), clean(answer.get("message") or "")
+            ctx.emit({"what": args.what, "id": ident, "code": code, "message": msg},
+                     "%s %s: code %s %s" % (args.what.rstrip("s"), ident, code, msg))
         return 0
 
     from edge.store.ledger import Ledger
@@ -76,6 +97,8 @@ def run(args, ctx):
                         raise
                     ledger.mark_uploaded(kind, oid, error=e.message)
                     print("%s %s: refused: %s" % (kind, oid, e.message), file=sys.stderr)
+                    if ctx.json:
+                        ctx.emit({"what": kind, "id": oid, "refused": e.message})
                     failed += 1
                     continue
                 ledger.mark_uploaded(kind, oid)
@@ -85,7 +108,7 @@ def run(args, ctx):
         ok, failed = run_client(config, go)
     finally:
         ledger.close()
-    print("%s: %d uploaded, %d refused" % (kind, ok, failed))
+    ctx.emit({"what": kind, "uploaded": ok, "refused": failed}, "%s: %d uploaded, %d refused" % (kind, ok, failed))
     return 1 if failed else 0
 
 

@@ -4,9 +4,14 @@ Each record gets two generated photos (a truck-ish scene with a plate, stamped l
 one) and goes through edge.lane.recorder.Recorder — the same code the lane runs after a
 decision — into the outbox. Each recordId is printed on its own line the moment the record
 is durable, so a soak test or benchmark can kill us at any time and trust every printed id.
+
+Demo records are real records to the uploader: on a production board or against a real
+platform they would be reported as trucks that never came. So it refuses unless the board is
+the simulated one and every platform is on this machine (loopback), or --force is given.
 """
 from __future__ import annotations
 
+import json
 import random
 import sys
 import time
@@ -26,10 +31,45 @@ VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 def add_arguments(p):
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     d = sub.add_parser("demo", help="create N synthetic access records (with photos) via the lane's path")
-    d.add_argument("--count", type=int, default=1, help="how many records (default 1)")
-    d.add_argument("--interval", type=float, default=0.0, metavar="S", help="pause between records")
+    from edge.cli import float_range, int_range
+    d.add_argument("--count", type=int_range(1, 1_000_000), default=1, help="how many records (default 1)")
+    d.add_argument("--interval", type=float_range(0, 3600), default=0.0, metavar="S", help="pause between records")
     d.add_argument("--seed", type=int, default=None, help="random seed (repeatable plates/photos)")
-    d.add_argument("--size", default="640x360", help="photo size WxH (default 640x360)")
+    d.add_argument("--size", type=photo_size, default=(640, 360), metavar="WxH",
+                   help="photo size WxH, 16..4096 each (default 640x360)")
+    d.add_argument("--force", action="store_true",
+                   help="also on a real board or against a platform that is not on this machine")
+
+
+def photo_size(text):
+    import argparse
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r must be WxH, e.g. 640x360" % text) from None
+    if not (16 <= w <= 4096 and 16 <= h <= 4096):
+        raise argparse.ArgumentTypeError("%s: width and height must be 16..4096" % text)
+    return w, h
+
+
+def refuse_unless_demo_safe(config, board) -> None:
+    """Demo records go to the platform like real ones: only on the sim board, only to platforms
+    on this machine, unless --force."""
+    from edge.config import loopback_host
+    if not board.simulated:
+        raise EdgeError("refusing to make demo records on board %r (%s): they would be uploaded as real "
+                        "passages; use --force if this is a test board" % (board.key, board.name))
+    hosts = []
+    y, h = config.uplink.yunnan, config.uplink.hj212
+    if "yunnan" in config.uplink.destinations and y is not None:
+        from urllib.parse import urlsplit
+        hosts.append(("[uplink.yunnan] base_url", urlsplit(y.base_url).hostname or ""))
+    if "hj212" in config.uplink.destinations and h is not None:
+        hosts.append(("[uplink.hj212] host", h.host))
+    for where, host in hosts:
+        if not loopback_host(host):
+            raise EdgeError("refusing to make demo records: %s is %s, not this machine — the platform would "
+                            "receive trucks that never came; use --force if it is a test platform" % (where, host))
 
 
 def random_plate(rng: random.Random) -> str:
@@ -100,20 +140,18 @@ def demo_passage(rng: random.Random, enterprise_id: str, n: int, size=(640, 360)
 def run(args, ctx):
     from edge.lane.recorder import Recorder
     from edge.store.outbox import Outbox
-    if args.count < 1:
-        raise EdgeError("--count must be at least 1")
-    try:
-        w, h = (int(x) for x in args.size.lower().split("x"))
-    except ValueError:
-        raise EdgeError("--size must be WxH, e.g. 640x360") from None
+    w, h = args.size
     config = ctx.config
+    if not args.force:
+        refuse_unless_demo_safe(config, ctx.board)
     rng = random.Random(args.seed)
     outbox = Outbox.from_config(config)
     try:
         rec = Recorder.from_config(outbox, config)
         for i in range(args.count):
             record = rec.record(demo_passage(rng, config.site.enterprise_id, outbox.seq() + 1, (w, h)))
-            sys.stdout.write(record["recordId"] + "\n")
+            sys.stdout.write((json.dumps({"recordId": record["recordId"], "licensePlate": record["licensePlate"]},
+                                         ensure_ascii=False) if ctx.json else record["recordId"]) + "\n")
             sys.stdout.flush()
             if args.interval and i + 1 < args.count:
                 time.sleep(args.interval)

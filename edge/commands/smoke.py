@@ -32,10 +32,12 @@ def add_arguments(p):
     p.add_argument("--background", metavar="IMAGE",
                    help="the same view with no vehicle and no plume: the reference the level is read against")
     p.add_argument("--vehicle", metavar="FIRST-LAST", help="clip frames with the vehicle in the zone")
-    p.add_argument("--threshold", type=int, default=2, help="event: level at or above this (default 2)")
-    p.add_argument("--min-frames", type=int, default=5, help="event: consecutive frames (default 5)")
-    p.add_argument("--min-confidence", type=float, default=0.5, help="event: per-frame confidence (default 0.5)")
-    p.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
+    from edge.cli import float_range, int_range   # out-of-range values: one line, not a traceback
+    p.add_argument("--threshold", type=int_range(0, 5), default=2, help="event: level at or above this (default 2)")
+    p.add_argument("--min-frames", type=int_range(1, 10000), default=5, help="event: consecutive frames (default 5)")
+    p.add_argument("--min-confidence", type=float_range(0, 1), default=0.5,
+                   help="event: per-frame confidence (default 0.5)")
+    p.add_argument("--threads", type=int_range(1, 64), default=1, help="inference threads (default 1)")
 
 
 def _parse_roi(text):
@@ -63,27 +65,14 @@ def _parse_range(text):
 
 
 def _read_image(cv2, path):
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise EdgeError("%s: not an image OpenCV can decode" % path)
-    return img
+    from edge.vision.images import load_image   # bounded: header checked before decoding
+    return load_image(path)
 
 
 def _read_clip(cv2, path):
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    try:
-        fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
-        while True:
-            ok, f = cap.read()
-            if not ok:
-                break
-            frames.append(f)
-    finally:
-        cap.release()
-    if not frames:
-        raise EdgeError("%s: not an image or a video OpenCV can decode" % path)
-    return frames, fps
+    from edge.vision.images import ClipFrames   # streamed: one frame in memory, not the clip
+    frames = ClipFrames.open(path)
+    return frames, frames.fps
 
 
 def grade_image(grader, image_bgr, roi=None, background_bgr=None):

@@ -35,10 +35,11 @@ def add_arguments(p):
 
 
 def _read_key(path, private):
+    from edge import inputs
     try:
-        text = open(path, encoding="ascii", errors="replace").read()
-    except OSError as e:
-        raise EdgeError("cannot read %s: %s" % (path, e.strerror or e)) from None
+        text = inputs.read_bytes(path, "key file", 64 << 10).decode("ascii", "replace")
+    except EdgeError as e:
+        raise EdgeError("cannot read %s" % str(e)) from None
     try:
         return crypto.load_private_key(text, path) if private else crypto.load_public_key(text, path)
     except crypto.EnvelopeError as e:
@@ -63,11 +64,20 @@ def _platform_public(args, ctx):
 
 
 def _stdin_json(what):
-    text = sys.stdin.buffer.read().decode("utf-8", "replace")
+    from edge import inputs
+    text = inputs.read_text("-")
     try:
-        return json.loads(text)
-    except ValueError as e:
-        raise EdgeError("stdin is not valid JSON (%s): %s" % (what, e)) from None
+        return inputs.parse_json(text, "stdin")
+    except EdgeError as e:
+        raise EdgeError("stdin is not valid JSON (%s): %s" % (what, str(e).split("JSON: ", 1)[-1].split("stdin: ", 1)[-1])) from None
+
+
+REQUEST_KEYS = ("signature", "encryptedAesKey", "encryptedContent")
+
+
+def is_request(obj) -> bool:
+    """A request envelope (what the board sends), not a platform answer."""
+    return isinstance(obj, dict) and all(k in obj for k in REQUEST_KEYS) and "code" not in obj
 
 
 def _check(ctx):
@@ -83,9 +93,16 @@ def _check(ctx):
         return t1 - t0, t2 - t1, answer
 
     tt, th, answer = run_client(config, go)
-    print("platform %s" % config.uplink.yunnan.base_url)
+    from edge.logsetup import clean, mask_urls
+    url = mask_urls(config.uplink.yunnan.base_url)
+    code, msg = clean(answer.get("code"), 40), clean(answer.get("message") or "")
+    if ctx.json:
+        ctx.emit({"platform": url, "token_ms": round(tt * 1000), "heartbeat_code": code, "heartbeat_message": msg,
+                  "heartbeat_ms": round(th * 1000)})
+        return 0
+    print("platform %s" % url)
     print("getToken: ok in %.0f ms" % (tt * 1000))
-    print("heartBeat: code %s %s in %.0f ms" % (answer.get("code"), answer.get("message") or "", th * 1000))
+    print("heartBeat: code %s %s in %.0f ms" % (code, msg, th * 1000))
     return 0
 
 
@@ -96,7 +113,7 @@ def run(args, ctx):
         plain = _stdin_json("plaintext")
         env = crypto.seal(plain, _platform_public(args, ctx), _client_private(args, ctx), args.sign_scope,
                           args.sign_input)
-        print(json.dumps(env, indent=2))
+        print(json.dumps(env, indent=None if ctx.json else 2))
         return 0
     obj = _stdin_json("envelope")
     try:
@@ -108,13 +125,25 @@ def run(args, ctx):
             data = plain.decode("utf-8", "replace")
         else:
             key = _client_private(args, ctx)
-            if isinstance(obj, dict) and "code" in obj and str(obj["code"]) != "200":
-                print("platform code %s: %s" % (obj.get("code"), obj.get("message")), file=sys.stderr)
+            if is_request(obj):
+                raise EdgeError("stdin is a request envelope (signature, encryptedAesKey, encryptedContent), not a "
+                                "platform answer: open it as the platform would, with --platform-private-key FILE "
+                                "--client-public-key FILE")
+            if not isinstance(obj, dict) or "code" not in obj:
+                raise EdgeError("stdin is not a platform answer (no \"code\"; expected {code, message, aesKey, data})")
+            if str(obj["code"]) != "200":
+                from edge.logsetup import clean
+                print("platform code %s: %s" % (clean(obj.get("code"), 40), clean(obj.get("message"))), file=sys.stderr)
             data = crypto.open_response_data(obj, key)
     except crypto.EnvelopeError as e:
         raise EdgeError(str(e)) from None
+    if data is None:
+        from edge.logsetup import clean
+        print("the answer carries no data (code %s, message %s)" % (clean(obj.get("code"), 40),
+                                                                   clean(obj.get("message") or "")))
+        return 0
     if isinstance(data, str):
         print(data)
     else:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(json.dumps(data, ensure_ascii=False, indent=None if ctx.json else 2))
     return 0

@@ -1,10 +1,9 @@
 """edge validate KIND FILE.json  -- check a record (or a JSON array of records) against the spec.
 
 Exit 0 and "FILE: ok" when valid; exit 1 and one `field: rule` line per problem otherwise
-(`[i].field: rule` for item i of an array). Unreadable or non-JSON files exit 2.
+(`[i].field: rule` for item i of an array). Unreadable or non-JSON files exit 2. The file is
+read like every other input (edge/inputs.py): UTF-8 with or without BOM, or GBK/GB18030.
 """
-import json
-import sys
 from decimal import Decimal
 
 from edge.domain.records import CLI_KINDS, KINDS
@@ -12,31 +11,24 @@ from edge.errors import EdgeError
 
 
 def add_arguments(p):
-    p.add_argument("kind", choices=list(CLI_KINDS) + [k for k in KINDS if k not in CLI_KINDS],
-                   metavar="KIND", help="one of: %s" % ", ".join(CLI_KINDS))
+    from edge.commands.example import ALIASES
+    import argparse
+
+    def kind_word(text):
+        k = ALIASES.get(text, text)
+        if k not in KINDS:
+            raise argparse.ArgumentTypeError("%r: one of %s" % (text, ", ".join(CLI_KINDS)))
+        return k
+    p.add_argument("kind", type=kind_word, metavar="KIND", help="one of: %s (plural works too)" % ", ".join(CLI_KINDS))
     p.add_argument("file", metavar="FILE.json", help="a JSON object, or an array of them ('-' = stdin)")
     p.add_argument("--platform", choices=("yunnan", "ningxia"), default="yunnan",
                    help="whose code tables vehicle/fuel/use types are checked against (default yunnan)")
 
 
 def _load(path):
-    try:
-        if path == "-":
-            text = sys.stdin.read()
-        else:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
-    except FileNotFoundError:
-        raise EdgeError("%s: no such file" % path) from None
-    except UnicodeDecodeError:
-        raise EdgeError("%s: not UTF-8 text" % path) from None
-    except OSError as e:
-        raise EdgeError("%s: %s" % (path, e.strerror or e)) from None
-    try:
-        # Decimal keeps "102.500000" as written, so the 6-decimal rule sees trailing zeros
-        return json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as e:
-        raise EdgeError("%s: not valid JSON: %s (line %d column %d)" % (path, e.msg, e.lineno, e.colno)) from None
+    from edge import inputs
+    # Decimal keeps "102.500000" as written, so the 6-decimal rule sees trailing zeros
+    return inputs.read_json(path, "file", parse_float=Decimal)
 
 
 def run(args, ctx):
@@ -50,6 +42,10 @@ def run(args, ctx):
     else:
         problems = validate(args.kind, data, args.platform)
         what = "%s record" % args.kind
+    if ctx.json:
+        ctx.emit({"file": args.file, "kind": args.kind, "ok": not problems,
+                  "problems": [{"field": f, "rule": r} for f, r in problems]})
+        return 1 if problems else 0
     if not problems:
         print("%s: ok" % args.file)
         return 0

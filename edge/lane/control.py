@@ -54,7 +54,8 @@ class LaneControl:
             "status": self.status, "events": self.events, "lift": self.lift, "plate": self.plate,
             "display": self.display, "say": self.say, "relay_test": self.relay_test,
             "snapshot": self.snapshot, "register_vehicle": self.register_vehicle, "cargo": self.cargo,
-            "verify_exceed": self.verify_exceed, "sim": self.sim, "reload": self.reload,
+            "verify_exceed": self.verify_exceed, "smoke_review": self.smoke_review, "sim": self.sim,
+            "reload": self.reload,
         }
 
     @property
@@ -166,6 +167,28 @@ class LaneControl:
 
     async def verify_exceed(self, args, who):
         return await self._gate().verify_exceed(args, who)
+
+    async def smoke_review(self, args, who):
+        """复核确认 of a smoke event (Ningxia 4.5.2-8): confirmed or a false alarm, the reviewer's
+        Ringelmann level (黑度匹配) and plate when they differ from the camera's."""
+        rid = _text(args, "recordId", limit=64)
+        verdict = _text(args, "verdict", limit=16)
+        if verdict not in ("confirmed", "rejected"):
+            raise ControlError("verdict: confirmed or rejected")
+        level = args.get("level")
+        if level is not None and (isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 5):
+            raise ControlError("level: a Ringelmann level 0-5")
+        plate = normalize_plate(_text(args, "plate", required=False, limit=16))
+        if plate:
+            from edge.vision.plates.formats import check
+            fit = check(plate)
+            if not fit.ok:
+                raise ControlError("plate: %r is not a licence plate (%s)" % (plate, fit.reason))
+        note = _text(args, "note", required=False)
+        review = await self.service.record_smoke_review(rid, verdict, level, plate or None, note, who)
+        self.service.event("smoke_review", who=who, recordId=rid, verdict=verdict, level=review["smokeLevel"],
+                           plate=review["licensePlate"] or None, note=note or None, reviewId=review["recordId"])
+        return {"ok": True, "review": review}
 
     async def sim(self, args, who):
         if not self.service.board.simulated:

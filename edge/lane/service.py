@@ -11,6 +11,7 @@
     smoke          [smoke] camera: ROI -> Ringelmann grader -> smoke events (edge/lane/smoke.py)
     demo-traffic   simulated board only: a synthetic passage every demo_traffic_interval_s
     status         writes <state_dir>/status.json
+    web            the status page's process (edge/web/job.py), when [web] enabled
 
 Around the jobs: the event log (events.db; every event also on the in-process bus as
 site/<gate>/<in|out>/event), the control socket (edge status|lift|plate|..., the page and
@@ -34,9 +35,10 @@ log = logging.getLogger(__name__)
 
 
 class LaneService:
-    def __init__(self, config, board):
+    def __init__(self, config, board, config_path=None):
         self.config = config
         self.board = board
+        self.config_path = config_path         # the page's process reads the same file
         self.state_dir = Path(config.paths.state_dir)
         self.supervisor = Supervisor()
         self.started = time.time()
@@ -60,12 +62,13 @@ class LaneService:
         from edge.lane.control_socket import ControlServer
         from edge.lane.eventlog import EventLog
 
-        self.state_dir.mkdir(parents=True, exist_ok=True)
         from edge.store.ledger import Ledger
         from edge.store.platform_cache import PlatformCache
-        self.outbox = Outbox.from_config(self.config)
+        self._stop = stop
+        self._fault_alarmed = {}
+        self.outbox = self._open_storage(Outbox)
         self.ledger = Ledger.open(self.state_dir)
-        self.cache = PlatformCache.open(self.state_dir)
+        self.cache = PlatformCache.from_config(self.config)
         self.eventlog = EventLog.open(self.state_dir)
         self.eventlog.on_append = self._publish_event
         self.control = LaneControl(self)
@@ -99,6 +102,10 @@ class LaneService:
         await self._gate_jobs(sup)
         if self.board.simulated and lane.demo_traffic_interval_s > 0:
             sup.add("demo-traffic", self._demo_job)
+        # the status page: its own process, reaching the lane through the control socket
+        if self.config.web.enabled and self.config_path:
+            from edge.web.job import WebJob
+            sup.add("web", WebJob(self.config_path).run)
         log.info("lane %s %s running jobs: %s", self.config.site.gate_id, self.config.site.lane_name,
                  ", ".join(sup.names))
         self.event("lane_start", jobs=sup.names)
@@ -116,6 +123,56 @@ class LaneService:
             self.ledger.close()
             self.cache.close()
             self.outbox.close()
+        if self.fatal is not None:   # stopped for a storage fault: `edge run` exits with its line
+            raise self.fatal
+
+    # ------------------------------------------------------------------ storage faults
+    fatal = None      # the StorageError that stopped the lane
+    _stop = None
+    _fault_alarmed: dict = {}
+
+    def _open_storage(self, outbox_cls):
+        """Before any job starts: the state dir is storage, writable, and its outbox opens (not
+        damaged, not missing beside its photos). Otherwise an alarm and a refusal to run."""
+        from edge.errors import StorageError
+        from edge.store import statedir
+        try:
+            statedir.ensure(self.state_dir)
+            statedir.writable(self.state_dir)
+            return outbox_cls.from_config(self.config)
+        except StorageError as e:
+            self.alarm("storage", str(e))
+            raise
+
+    def storage_fault(self, exc: BaseException) -> bool:
+        """A write failed. Full or read-only storage: alarm and stop cleanly (nothing more can be
+        recorded; systemd's restart then refuses with the reason until it is fixed). A damaged
+        file: alarm, keep running. True when `exc` was a storage fault."""
+        from edge.errors import StorageError
+        from edge.store import faults
+        kind = faults.classify(exc)
+        if kind is None:
+            return False
+        if kind in (faults.FULL, faults.READONLY):
+            if self.fatal is None:
+                self.fatal = exc if isinstance(exc, StorageError) else faults.storage_error(exc)
+                self.alarm("disk-full" if kind == faults.FULL else "storage",
+                           "%s; the lane stops (records cannot be stored)" % self.fatal)
+                if self._stop is not None:
+                    self._stop.set()
+        else:   # damaged, locked, I/O: alarm (at most every 10 minutes per kind), keep the gate going
+            last = self._fault_alarmed.get(kind, 0.0)
+            if time.monotonic() - last > 600 or not last:
+                self._fault_alarmed[kind] = time.monotonic()
+                self.alarm("storage", faults.describe(exc))
+        return True
+
+    async def _storing(self, aw):
+        try:
+            return await aw
+        except Exception as e:
+            self.storage_fault(e)
+            raise
 
     # ------------------------------------------------------------------ events and alarms
     def _publish_event(self, event: dict) -> None:
@@ -154,7 +211,8 @@ class LaneService:
 
     async def _uploader_job(self, stop: asyncio.Event) -> None:
         from edge.uplink.uploader import Uploader
-        self.uploader = await Uploader.open(self.outbox, self.config)  # raises until registered
+        self.uploader = await Uploader.open(self.outbox, self.config, alarm=self.alarm,
+                                            on_fault=self.storage_fault)  # raises until registered
         task = asyncio.create_task(self.uploader.run())
         try:
             await stop.wait()
@@ -165,10 +223,13 @@ class LaneService:
             await self.uploader.close()
 
     async def _housekeeping_job(self, stop: asyncio.Event) -> None:
-        from edge.store.retention import housekeeping
+        from edge.store.retention import check_integrity, housekeeping
+        # the outbox's quick_check at once (read-only, off the loop): a lane started on a damaged
+        # outbox alarms now, not at the first pruning; housekeeping repeats it daily
+        await asyncio.to_thread(check_integrity, self.outbox, self.alarm)
 
         async def tick():
-            report = await asyncio.to_thread(housekeeping, self.outbox, self.config)
+            report = await asyncio.to_thread(housekeeping, self.outbox, self.config, alarm=self.alarm)
             log.debug("housekeeping: %s", report)
         # first pass after a minute: start-up belongs to the gate, not to pruning
         await every(self.config.lane.housekeeping_interval_s, stop, tick, first_delay_s=60)
@@ -326,7 +387,7 @@ class LaneService:
         return passage
 
     async def record_passage(self, passage: dict, confidence) -> dict:
-        rec = await self.recorder.record_async(passage)
+        rec = await self._storing(self.recorder.record_async(passage))
         entry = {"recordId": rec["recordId"], "licensePlate": rec["licensePlate"],
                  "plateColor": rec["plateColor"], "accessTime": rec["accessTime"],
                  "passMode": rec["passMode"], "confidence": confidence}
@@ -381,8 +442,26 @@ class LaneService:
             lines = stamp_lines({"licensePlate": p["plate"], "accessTime": at, "gateId": rec["gateId"],
                                  "accessType": "0" if self.config.lane.direction == "in" else "1"}, p["color"])
             media["carHeadImg"] = await asyncio.to_thread(annotate, jpeg, lines + ["禁止通行: %s" % (d.get("reason") or "")])
-        await asyncio.to_thread(self.outbox.put, rec, media, kind="refusal")
+        await self._storing(asyncio.to_thread(self.outbox.put, rec, media, kind="refusal"))
         return rec["recordId"]
+
+    async def record_smoke_review(self, record_id: str, verdict: str, level, plate, note: str, who: str) -> dict:
+        """A guard's 复核确认 of a smoke event, kept as a local record of kind "smoke_review"
+        (`of` the event): the event stays as the camera made it (it may already be sent)."""
+        from edge.lane.control import ControlError
+        got = await asyncio.to_thread(self.outbox.get, record_id)
+        if got is None or got["kind"] != "smoke":
+            raise ControlError("recordId: no smoke event %s" % record_id)
+        event = got["record"]
+        self._reviews_made = getattr(self, "_reviews_made", 0) + 1
+        rec = {"recordId": self._local_id("RVW", self._reviews_made), "of": record_id, "verdict": verdict,
+               "smokeLevel": event.get("smokeLevel") if level is None else level,
+               "cameraLevel": event.get("smokeLevel"), "licensePlate": plate or event.get("licensePlate") or "",
+               "plateColor": event.get("plateColor") or "", "eventTime": event.get("eventTime"),
+               "note": note, "who": who, "time": timeutil.fmt_datetime(timeutil.now())}
+        if not await asyncio.to_thread(self.outbox.put, rec, {}, kind="smoke_review"):
+            raise ControlError("review %s already stored: send it again" % rec["recordId"])
+        return rec
 
     async def record_clip(self, req: dict, record_id: str | None, data: bytes, start: float, end: float) -> str:
         """A clip (stream copy from the camera's ring) kept with its passage, or on its own for a
@@ -393,7 +472,7 @@ class LaneService:
                "gateId": self.config.site.gate_id, "licensePlate": req.get("plate") or "",
                "manual": bool(req.get("manual")), "who": req.get("who"), "reason": req.get("reason"),
                "from": fmt(start), "to": fmt(end)}
-        await asyncio.to_thread(self.outbox.put, rec, {"clip": (data, "mp4")}, kind="clip")
+        await self._storing(asyncio.to_thread(self.outbox.put, rec, {"clip": (data, "mp4")}, kind="clip"))
         return rec["recordId"]
 
     async def _demo_job(self, stop: asyncio.Event) -> None:
@@ -439,5 +518,13 @@ class LaneService:
             return
         path = self.state_dir / "status.json"
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.status(), ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(json.dumps(self.status(), ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as e:   # a full or read-only disk: no torn temp file, and say so once
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            if not self.storage_fault(e):
+                raise

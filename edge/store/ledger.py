@@ -8,12 +8,19 @@ the import file came from, and `edge push` turns them into "data:image/jpeg;base
 An entry is "pending" until uploaded after its last change (re-importing an entry with
 different data makes it pending again).
 
-Import files: CSV (header row of spec field names, UTF-8, BOM tolerated) or JSON (a list of
-objects, or one object). An image field holds a path to a JPEG (relative to the import file)
-or an inline data:image/jpeg;base64 URL. Missing enterpriseId is filled from the config;
-missing vehicleId/machineryId is given the next free sequence number
-(edge.domain.ids.vehicle_id / machinery_id). Every row is checked before anything is written:
-one bad row rejects the whole import, listing each problem as "row N field: rule".
+Import files: CSV or JSON (a list of objects, or one object). CSV as Excel writes it: UTF-8
+(with or without BOM) or GBK/GB18030 (Excel on Chinese Windows); the header row holds the
+spec field names or their Chinese names (车牌号码, 车牌颜色, 车辆识别代码…, HEADERS below);
+code fields take the code or its printed name (黄牌, 柴油, 国六…). An image field holds a path
+to a JPEG (relative to the import file) or an inline data:image/jpeg;base64 URL. Missing
+enterpriseId is filled from the config.
+
+Re-importing updates entries in place: a row without vehicleId/machineryId is matched to the
+entry of the same vehicle (VIN, else plate + colour; machinery: registration code) and keeps
+its id; only a vehicle seen for the first time gets the next free sequence number
+(edge.domain.ids.vehicle_id / machinery_id). Where several entries describe one plate, the
+most recently changed one wins (`vehicle_by_plate`). Every row is checked before anything is
+written: one bad row rejects the whole import, listing each problem as "row N field: rule".
 """
 from __future__ import annotations
 
@@ -23,8 +30,10 @@ import io
 import json
 from pathlib import Path
 
+from edge.errors import EdgeError, ValidationError
+
 from edge.store.platform_cache import plate_key
-from edge.store.sqlite_store import SqliteStore, locked, now_text
+from edge.store.sqlite_store import SqliteStore, locked, now_text, writes
 
 KINDS = {
     # kind: (table, id field, validation kind, image fields)
@@ -46,6 +55,7 @@ CREATE TABLE IF NOT EXISTS image (
 """
 
 DATA_URL = "data:image/jpeg;base64,"
+MAX_IMAGE_BYTES = 10 << 20   # a phone photo of a registration card is a few MB
 
 
 
@@ -64,7 +74,7 @@ class Ledger(SqliteStore):
 
     # ------------------------------------------------------------ writes
 
-    @locked
+    @writes
     def put_many(self, kind: str, entries: list[tuple[dict, dict]]) -> int:
         """Store [(fields without images, {image field: jpeg bytes})] in one transaction.
         → how many entries changed (new or different)."""
@@ -90,7 +100,7 @@ class Ledger(SqliteStore):
                                     [(table, oid, f, jpeg) for f, jpeg in images.items()])
         return changed
 
-    @locked
+    @writes
     def mark_uploaded(self, kind: str, oid: str, error: str | None = None) -> None:
         table = KINDS[kind][0]
         with self.db:
@@ -137,20 +147,50 @@ class Ledger(SqliteStore):
 
     @locked
     def vehicle_by_plate(self, plate, color=None) -> dict | None:
-        """The ledger entry (6.11 fields, no images) of a plate, for the access record's `vehicle`."""
+        """The ledger entry (6.11 fields, no images) of a plate, for the access record's `vehicle`.
+        Several entries for one plate (re-registered, imported twice): the most recently
+        changed wins — an INSERT OR REPLACE gives the row a new rowid."""
         sql, args = "SELECT data FROM vehicle WHERE plate_key=?", [plate_key(plate)]
         if color is not None:
             sql += " AND (plate_color=? OR plate_color IS NULL OR plate_color='')"
             args.append(str(color))
-        row = self.db.execute(sql + " ORDER BY id LIMIT 1", args).fetchone()
+        row = self.db.execute(sql + " ORDER BY rowid DESC LIMIT 1", args).fetchone()
         return json.loads(row[0]) if row else None
 
     @locked
+    def match(self, kind: str, fields: dict) -> str | None:
+        """The id of the stored entry describing the same vehicle/machine as `fields`, newest
+        first: vehicles by VIN, else by plate + colour; machinery by registration code."""
+        table = KINDS[kind][0]
+        probes = []
+        if kind == "vehicles":
+            if fields.get("vin"):
+                probes.append(("json_extract(data, '$.vin')=?", [str(fields["vin"]).strip().upper()]))
+            if fields.get("licensePlate"):
+                probes.append(("plate_key=? AND COALESCE(plate_color, '')=?",
+                               [plate_key(fields["licensePlate"]), str(fields.get("plateColor") or "")]))
+        elif fields.get("machineryCode"):
+            probes.append(("json_extract(data, '$.machineryCode')=?", [str(fields["machineryCode"]).strip()]))
+        for where, args in probes:
+            row = self.db.execute("SELECT id FROM %s WHERE %s ORDER BY rowid DESC LIMIT 1" % (table, where),
+                                  args).fetchone()
+            if row:
+                return row[0]
+        return None
+
+    @locked
     def vehicles_by_plate(self, plate) -> list[dict]:
-        """Every ledger entry (6.11 fields, no images) with this plate, whatever its colour,
-        oldest id first: the gate matches on the plate and uses the colour only to choose."""
-        rows = self.db.execute("SELECT data FROM vehicle WHERE plate_key=? ORDER BY id", (plate_key(plate),))
-        return [json.loads(r[0]) for r in rows]
+        """Every ledger entry (6.11 fields, no images) with this plate, whatever its colour: the
+        gate matches on the plate and uses the colour only to choose. Colours in the order their
+        first entry was made (oldest id first); several entries of one plate and colour (one
+        vehicle entered twice) newest first, so the most recent entry wins."""
+        rows = self.db.execute("SELECT id, rowid, COALESCE(plate_color, ''), data FROM vehicle WHERE plate_key=? "
+                               "ORDER BY id", (plate_key(plate),)).fetchall()
+        groups: dict = {}
+        for oid, rowid, color, data in rows:
+            groups.setdefault(color, []).append((rowid, data))
+        return [json.loads(data) for entries in groups.values()
+                for _, data in sorted(entries, key=lambda e: e[0], reverse=True)]
 
     @locked
     def next_seq(self, kind: str, prefix: str) -> int:
@@ -177,25 +217,113 @@ class Ledger(SqliteStore):
 
 # ---------------------------------------------------------------- import files
 
-def read_rows(path) -> list[dict]:
-    """Rows of a CSV (header = field names) or JSON (list of objects / one object) file."""
+# Chinese column names an installer's spreadsheet uses -> spec field names (besides the
+# spec's own 参数说明 labels, which are accepted too). Compared after normalise_header().
+HEADERS = {
+    "vehicles": {
+        "车辆编号": "vehicleId", "企业编号": "enterpriseId",
+        "车牌号码": "licensePlate", "车牌号": "licensePlate", "车牌": "licensePlate", "号牌号码": "licensePlate",
+        "环保登记编码": "licensePlate", "内部管理号牌": "licensePlate",
+        "车牌颜色": "plateColor", "号牌颜色": "plateColor", "颜色": "plateColor",
+        "运输/厂内车辆": "vehicleUse", "车辆用途": "vehicleUse", "车辆属性": "vehicleUse",
+        "车辆识别代码": "vin", "车辆识别代号": "vin", "车架号": "vin", "vin码": "vin",
+        "车辆类型": "vehicleType", "车辆品牌": "vehicleBrand", "品牌": "vehicleBrand",
+        "车辆型号": "vehicleModel", "型号": "vehicleModel", "燃料类型": "fuelType", "燃料种类": "fuelType",
+        "排放标准": "emissionStandard", "排放阶段": "emissionStandard", "使用性质": "useType",
+        "车队名称": "fleetName", "车队": "fleetName", "注册登记日期": "registrationDate",
+        "注册日期": "registrationDate", "环保登记日期": "registrationDate", "联网状态": "networkStatus",
+        "随车清单图片": "carImg1", "随车清单": "carImg1", "行驶证图片": "carImg2", "行驶证": "carImg2",
+    },
+    "machinery": {
+        "机械编号": "machineryId", "企业编号": "enterpriseId", "机械登记编码": "machineryCode",
+        "环保登记编码": "machineryCode", "机械生产日期": "manufactureDate", "生产日期": "manufactureDate",
+        "车牌号码": "licensePlate", "车牌号": "licensePlate", "排放标准": "emissionStandard",
+        "燃料类型": "fuelType", "机械种类": "machineryType", "机械类型": "machineryType",
+        "pin": "machineryPin", "产品识别码": "machineryPin", "机械型号": "machineryBrand",
+        "品牌型号": "machineryBrand", "发动机型号": "engineModel", "发动机生产厂": "engineMaker",
+        "发动机编号": "engineNumber", "整车(机)铭牌": "machineryImg1", "整车铭牌": "machineryImg1",
+        "发动机铭牌": "machineryImg2", "机械环保信息标签": "machineryImg3", "环保信息标签": "machineryImg3",
+        "所属人(单位)": "ownerName", "所属人": "ownerName", "所属单位": "ownerName",
+    },
+}
+# Plate colours as people write them (the table's own names 黄牌, 蓝牌… are accepted too).
+COLOR_WORDS = {"蓝": "0", "蓝色": "0", "黄": "1", "黄色": "1", "白": "2", "白色": "2", "黑": "3", "黑色": "3",
+               "绿": "4", "绿色": "4", "绿牌": "4", "新能源": "4", "渐变绿": "4", "黄绿": "6", "黄绿双拼": "6",
+               "新能源黄绿": "6"}
+
+
+def normalise_header(name: str) -> str:
+    """Strip blanks, BOM, required-markers (*) and full-width brackets from a column name."""
+    t = str(name).replace("\ufeff", "").strip().strip("*＊").strip()
+    return t.replace("（", "(").replace("）", ")").replace(" ", "").lower()
+
+
+def header_map(kind: str) -> dict:
+    from edge.domain.records import KINDS as RECORD_KINDS
+    out = {}
+    for f in RECORD_KINDS[KINDS[kind][2]]["fields"]:
+        out[normalise_header(f["name"])] = f["name"]
+        out[normalise_header(f["label"])] = f["name"]
+    out.update((normalise_header(k), v) for k, v in HEADERS[kind].items())
+    return out
+
+
+def read_rows(path, kind: str | None = None) -> list[dict]:
+    """Rows of a CSV (header = field names or their Chinese names) or JSON (list of objects /
+    one object) file; UTF-8 (BOM or not) or GBK/GB18030. Column names are mapped to field
+    names when `kind` is given."""
+    from edge import inputs
     p = Path(path)
-    raw = p.read_bytes()
-    text = raw.decode("utf-8-sig")
+    text = inputs.read_text(p, "ledger file")
     if p.suffix.lower() == ".json" or text.lstrip().startswith(("[", "{")):
         try:
-            data = json.loads(text)
-        except ValueError as e:
-            from edge.errors import ValidationError
-            raise ValidationError([("(file)", "not valid JSON: %s" % e)], str(p)) from None
+            data = inputs.parse_json(text, str(p))
+        except EdgeError as e:
+            raise ValidationError([("(file)", str(e).split(": ", 1)[-1])], str(p)) from None
         rows = data if isinstance(data, list) else [data]
         if not all(isinstance(r, dict) for r in rows):
-            from edge.errors import ValidationError
             raise ValidationError([("(file)", "must hold a JSON object or a list of objects")], str(p))
         return rows
-    reader = csv.DictReader(io.StringIO(text))
-    return [{k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items()
-             if k is not None and v not in (None, "")} for row in reader]
+    names = header_map(kind) if kind else {}
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count)   # Excel writes ; or tabs in some locales
+    try:
+        reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+        rows = []
+        for row in reader:
+            out = {}
+            for k, v in row.items():
+                if k is None or v in (None, "") or not isinstance(v, str):
+                    continue
+                key = names.get(normalise_header(k), k.strip().lstrip("\ufeff"))
+                out[key] = v.strip()
+            if out:
+                rows.append(out)
+    except csv.Error as e:
+        raise ValidationError([("(file)", "not a readable CSV file: %s" % e)], str(p)) from None
+    return rows
+
+
+def translate_codes(kind: str, fields: dict) -> dict:
+    """Code fields given by their printed name (黄牌 -> 1, 柴油 -> B) become the code."""
+    from edge.domain.codes import TABLES
+    from edge.domain.records import fields_by_name
+    spec = fields_by_name(KINDS[kind][2])
+    out = dict(fields)
+    for name, value in fields.items():
+        f = spec.get(name)
+        if not f or not f.get("table") or not isinstance(value, str):
+            continue
+        table = TABLES[f["table"]]
+        v = value.strip()
+        if v in table:
+            continue
+        by_name = {n: c for c, n in table.items()}
+        if v in by_name:
+            out[name] = by_name[v]
+        elif f["table"] == "yunnan.plate_color" and v in COLOR_WORDS:
+            out[name] = COLOR_WORDS[v]
+    return out
 
 
 def load_image(value, base_dir: Path) -> tuple[bytes | None, str | None]:
@@ -206,13 +334,14 @@ def load_image(value, base_dir: Path) -> tuple[bytes | None, str | None]:
         except (ValueError, IndexError):
             return None, "data URL is not valid Base64"
     else:
+        from edge import inputs
         p = Path(str(value))
         if not p.is_absolute():
             p = base_dir / p
         try:
-            jpeg = p.read_bytes()
-        except OSError as e:
-            return None, "cannot read image %s (%s)" % (p, e.strerror or e)
+            jpeg = inputs.read_bytes(p, "image", MAX_IMAGE_BYTES)
+        except EdgeError as e:
+            return None, "cannot read image %s" % str(e).replace("%s: " % p, "%s (" % p, 1) + ")"
     if not jpeg.startswith(b"\xff\xd8"):
         return None, "is not a JPEG image"
     return jpeg, None
@@ -237,11 +366,20 @@ def _validator():
         return None
 
 
+def _identities(kind, fields):
+    if kind == "vehicles":
+        if fields.get("vin"):
+            yield ("vin", str(fields["vin"]).strip().upper())
+        if fields.get("licensePlate"):
+            yield ("licensePlate", "%s %s" % (plate_key(fields["licensePlate"]), fields.get("plateColor") or ""))
+    elif fields.get("machineryCode"):
+        yield ("machineryCode", str(fields["machineryCode"]).strip())
+
+
 def prepare(kind: str, rows: list[dict], base_dir, enterprise_id: str, ledger: Ledger) -> list[tuple[dict, dict]]:
     """Check every row of an import and turn it into (fields, images); raise ValidationError
     listing every problem ("row N field: rule") before anything is written."""
     from edge.domain import ids
-    from edge.errors import ValidationError
     table, idf, vkind, image_fields = KINDS[kind]
     validate = _validator()
     problems: list[tuple[str, str]] = []
@@ -249,17 +387,28 @@ def prepare(kind: str, rows: list[dict], base_dir, enterprise_id: str, ledger: L
     prefix = enterprise_id if kind == "vehicles" else "JX" + enterprise_id
     next_seq = ledger.next_seq(kind, prefix)
     seen: set[str] = set()
+    same: dict = {}   # vehicle identity (VIN / plate+colour / code) -> first row number
     for n, row in enumerate(rows, 1):
         where = "row %d " % n
-        fields = {k: v for k, v in row.items() if k not in image_fields}
+        fields = translate_codes(kind, {k: v for k, v in row.items() if k not in image_fields})
         fields.setdefault("enterpriseId", enterprise_id)
+        for key in _identities(kind, fields):
+            if key in same:
+                problems.append((where + key[0], "same vehicle as row %d (%s): one row per vehicle"
+                                 % (same[key], key[1])))
+            same.setdefault(key, n)
         if not fields.get(idf):
-            try:
-                fields[idf] = (ids.vehicle_id if kind == "vehicles" else ids.machinery_id)(enterprise_id, next_seq)
-            except ValueError as e:
-                problems.append((where + idf, str(e)))
-                continue
-            next_seq += 1
+            known = ledger.match(kind, fields)
+            if known:
+                fields[idf] = known   # an update of a known vehicle keeps its id
+            else:
+                try:
+                    fields[idf] = (ids.vehicle_id if kind == "vehicles" else ids.machinery_id)(enterprise_id,
+                                                                                               next_seq)
+                except ValueError as e:
+                    problems.append((where + idf, str(e)))
+                    continue
+                next_seq += 1
         if fields[idf] in seen:
             problems.append((where + idf, "duplicate of an earlier row (%s)" % fields[idf]))
         seen.add(fields[idf])

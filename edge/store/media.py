@@ -42,11 +42,32 @@ def fsync_dir(path: Path) -> None:
 
 
 class MediaStore:
-    def __init__(self, root: str | os.PathLike):
+    """Files are 0600 and folders 0700: photos of plates are personal data."""
+
+    def __init__(self, root: str | os.PathLike, create: bool = True):
         self.root = Path(root)
-        if not self.root.is_dir():
-            self.root.mkdir(parents=True, exist_ok=True)
+        if not self.root.is_dir() and create:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
             fsync_dir(self.root.parent)
+
+    @staticmethod
+    def count_files(root, stop_at: int | None = None) -> int:
+        """Stored files under a media folder (temp files excluded), counting stops at stop_at."""
+        n = 0
+        try:
+            days = os.listdir(root)
+        except OSError:
+            return 0
+        for day in days:
+            folder = os.path.join(root, day)
+            if not (len(day) == 8 and day.isdigit() and os.path.isdir(folder)):
+                continue
+            for name in os.listdir(folder):
+                if not name.startswith("."):
+                    n += 1
+                    if stop_at and n >= stop_at:
+                        return n
+        return n
 
     # ------------------------------------------------------------ writing
     def put_many(self, blobs: list[tuple[bytes, str]], day: str) -> list[str]:
@@ -59,7 +80,7 @@ class MediaStore:
             raise ValueError("day must be YYYYMMDD, got %r" % day)
         folder = self.root / day
         if not folder.is_dir():
-            folder.mkdir(exist_ok=True)
+            folder.mkdir(exist_ok=True, mode=0o700)
             fsync_dir(self.root)  # the new folder's name must survive a power cut too
         refs, renamed = [], False
         for data, ext in blobs:
@@ -71,16 +92,25 @@ class MediaStore:
             if final.exists() and self._intact(final, digest):
                 continue  # content-addressed: same bytes already stored (a re-put)
             tmp = folder / (".%s.%d.tmp" % (digest, os.getpid()))
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
                 view = memoryview(data)
                 while view:
                     n = os.write(fd, view)
                     view = view[n:]
                 os.fsync(fd)
-            finally:
                 os.close(fd)
-            os.replace(tmp, final)
+                fd = None
+                os.replace(tmp, final)
+            except BaseException:
+                # a full disk (ENOSPC) mid-write: leave no torn temp file behind
+                if fd is not None:
+                    os.close(fd)
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
             renamed = True
         if renamed:
             fsync_dir(folder)

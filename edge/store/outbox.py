@@ -31,7 +31,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from edge import timeutil
+from edge.errors import EdgeError, StorageError
+from edge.store import faults, statedir
 from edge.store.media import MediaError, MediaStore, kind_of
+from edge.store.sqlite_store import connect
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +45,9 @@ SEQ = "record_seq"
 PENDING, SENDING, DELIVERED, REJECTED = "pending", "sending", "delivered", "rejected"
 
 # Kinds the lane keeps for itself and never sends: a refused vehicle's photo and reason (not
-# an access record: it did not pass), and passage / manual-lift clips (no platform field).
-LOCAL_KINDS = ("refusal", "clip")
+# an access record: it did not pass), passage / manual-lift clips (no platform field), and a
+# guard's review of a smoke event (复核确认, Ningxia 4.5.2-8: kept beside the event, which stays as made).
+LOCAL_KINDS = ("refusal", "clip", "smoke_review")
 # Kinds left out of the daily transmission statistics (HJ 1321 rate of the records the
 # platforms require): smoke events are defined by no spec and mostly kept locally.
 UNCOUNTED_KINDS = ("smoke",) + LOCAL_KINDS
@@ -79,6 +83,7 @@ CREATE TABLE IF NOT EXISTS deliveries(
     done_ms INTEGER,
     reason TEXT,                    -- platform's rejection reason / last transient error
     ack TEXT,
+    not_before_ms INTEGER NOT NULL DEFAULT 0,   -- held back until then (cargo entry window)
     UNIQUE(record_id, destination)
 );
 CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries(destination, state, created_ms);
@@ -89,11 +94,29 @@ CREATE TABLE IF NOT EXISTS stats_archive(
     rejected INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY(day, destination)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS record_edits(   -- what a fix changed, for `edge outbox show`
+    record_id TEXT NOT NULL, at_ms INTEGER NOT NULL, changes TEXT NOT NULL, problems TEXT
+);
+CREATE INDEX IF NOT EXISTS record_edits_record ON record_edits(record_id);
 """
+# Columns added after the first release: (table, column, declaration) — added on open.
+_MIGRATIONS = (("deliveries", "not_before_ms", "INTEGER NOT NULL DEFAULT 0"),)
+# A fix may not touch these: the id is the record's identity at the platform, media refs are
+# checksums of stored files.
+FIXED_FIELDS = ("recordId", "carHeadImg", "carImg")
 
 
-class OutboxError(Exception):
+class OutboxError(EdgeError):
     pass
+
+
+def _spec_validator(kind: str, record: dict) -> list[str]:
+    """The default check of a fix: the spec's rules for the kinds that have them."""
+    from edge.domain import validate
+    from edge.domain.records import KINDS
+    if kind not in KINDS:
+        return []
+    return ["%s: %s" % p for p in validate.validate(kind, record)]
 
 
 def _day_of(record: dict, now_s: float) -> str:
@@ -122,8 +145,7 @@ class Claim:
 class Outbox:
     def __init__(self, state_dir: str | os.PathLike, destinations, *, clock=time.time,
                  busy_timeout_s: float = 30.0, routes: dict | None = None):
-        self.dir = Path(state_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir = statedir.ensure(state_dir)
         self.destinations = list(destinations)
         if not self.destinations:
             raise OutboxError("no destinations: [uplink] destinations is empty")
@@ -135,13 +157,33 @@ class Outbox:
                 raise OutboxError("route for %r names %s, not in the destinations %s"
                                   % (kind, ", ".join(unknown), ", ".join(self.destinations)))
         self.clock = clock
-        self.media = MediaStore(self.dir / MEDIA_DIR)
         self.path = self.dir / DB_NAME
-        created = not self.path.exists()
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=busy_timeout_s)
+        # a read-only state dir (ext4 remounts a failing eMMC read-only): reads keep working,
+        # every write names the problem (_writable)
+        self.readonly_reason = faults.readonly_problem(self.dir)
+        created = not self.path.is_file() or self.path.stat().st_size == 0
+        if created:
+            self._refuse_new_db_beside_media()
+        if self.readonly_reason and created:
+            raise StorageError("%s cannot be created: %s" % (self.path, self.readonly_reason),
+                               faults.READONLY, str(self.path))
+        self.media = MediaStore(self.dir / MEDIA_DIR, create=not self.readonly_reason)
+        try:
+            self._open(busy_timeout_s)
+        except sqlite3.DatabaseError as e:
+            raise faults.storage_error(e, self.path) from None
+        if created:  # the new DB file's directory entry must survive a power cut too
+            from edge.store.media import fsync_dir
+            fsync_dir(self.dir)
+
+    def _open(self, busy_timeout_s):
+        self._db = connect(self.path, readonly=bool(self.readonly_reason), timeout=busy_timeout_s)
         self._db.row_factory = sqlite3.Row
+        if self.readonly_reason:
+            self._db.execute("SELECT count(*) FROM records").fetchone()  # fails now if not our DB
+            self._has_hold = "not_before_ms" in self._columns("deliveries")
+            return
         self._db.execute("PRAGMA journal_mode=WAL")
         # synchronous=FULL: in WAL mode every COMMIT fsyncs the WAL before returning, so a
         # record whose put() returned survives a power cut. NORMAL (the usual WAL choice) only
@@ -153,9 +195,32 @@ class Outbox:
         self._db.execute("PRAGMA journal_size_limit=%d" % (4 << 20))
         with self._lock:
             self._db.executescript(_SCHEMA)
-        if created:  # the new DB file's directory entry must survive a power cut too
-            from edge.store.media import fsync_dir
-            fsync_dir(self.dir)
+            for table, column, decl in _MIGRATIONS:
+                if column not in self._columns(table):
+                    self._db.execute("ALTER TABLE %s ADD COLUMN %s %s" % (table, column, decl))
+        self._has_hold = True
+
+    def _columns(self, table) -> set:
+        return {r[1] for r in self._db.execute("PRAGMA table_info(%s)" % table)}
+
+    def _refuse_new_db_beside_media(self):
+        """A missing or empty outbox.db beside stored photos is lost data, not a fresh board:
+        recreating it empty would make every undelivered photo an "orphan" for housekeeping to
+        delete. Refuse; a technician restores the database (or moves media/ aside on purpose)."""
+        media = self.dir / MEDIA_DIR
+        n = MediaStore.count_files(media, stop_at=1000)
+        if n:
+            what = "missing" if not self.path.exists() else "empty"
+            raise StorageError(
+                "%s is %s but %s holds %s stored photo%s: refusing to start with an empty outbox "
+                "(it would treat them as orphans); restore outbox.db from a backup, or move %s aside "
+                "to start afresh" % (self.path, what, media, "%d" % n if n < 1000 else "1000+",
+                                     "" if n == 1 else "s", media), faults.MISSING, str(self.path))
+
+    def _writable(self):
+        if self.readonly_reason:
+            raise StorageError("cannot change the outbox: %s" % self.readonly_reason, faults.READONLY,
+                               str(self.path))
 
     @classmethod
     def from_config(cls, config, **kw) -> "Outbox":
@@ -195,7 +260,16 @@ class Outbox:
 
     def put_many(self, items, *, kind: str = "access", reject_reason: str | None = None) -> list[bool]:
         """Store several (record, media) pairs with one directory fsync per day folder and one
-        commit; durable when it returns."""
+        commit; durable when it returns. A full or read-only disk raises StorageError."""
+        self._writable()
+        try:
+            return self._put_many(items, kind, reject_reason)
+        except (OSError, sqlite3.DatabaseError) as e:
+            if faults.classify(e) is None:
+                raise
+            raise faults.storage_error(e, getattr(e, "filename", None) or self.path) from None
+
+    def _put_many(self, items, kind, reject_reason):
         now_s = self.clock()
         prepared, seen = [], set()
         for record, media in items:
@@ -224,10 +298,21 @@ class Outbox:
         return out
 
     def put_new(self, build, media: dict | None = None, *, kind: str = "access",
-                validate=None) -> tuple[dict, bool]:
+                validate=None, not_before_ms: int | None = None) -> tuple[dict, bool]:
         """Allocate the next sequence number and store `build(seq)` in the same transaction
         (so a number is consumed only by a record that exists). `validate(record)` returns a
-        rejection reason or None; an invalid record is still stored, as rejected."""
+        rejection reason or None; an invalid record is still stored, as rejected.
+        `not_before_ms` holds the record back from delivery until then (the cargo entry window:
+        a fix before then releases it at once). A full or read-only disk raises StorageError."""
+        self._writable()
+        try:
+            return self._put_new(build, media, kind, validate, not_before_ms)
+        except (OSError, sqlite3.DatabaseError) as e:
+            if faults.classify(e) is None:
+                raise
+            raise faults.storage_error(e, getattr(e, "filename", None) or self.path) from None
+
+    def _put_new(self, build, media, kind, validate, not_before_ms):
         now_s = self.clock()
         day = timeutil.fmt_date(datetime.fromtimestamp(now_s, timeutil.BEIJING))
         blobs, fields = [], []
@@ -244,7 +329,8 @@ class Outbox:
             reason = validate(body) if validate else None
             db.execute("INSERT INTO counters(name, value) VALUES(?, ?) "
                        "ON CONFLICT(name) DO UPDATE SET value=excluded.value", (SEQ, seq))
-            if not self._insert(db, body["recordId"], kind, _day_of(body, now_s), body, refs, now_s, reason):
+            if not self._insert(db, body["recordId"], kind, _day_of(body, now_s), body, refs, now_s, reason,
+                                not_before_ms):
                 # same ms stamp and same sequence number: cannot happen unless the clock and the
                 # counter both went back; refuse loudly rather than drop this passage silently
                 raise OutboxError("recordId %s already stored" % body["recordId"])
@@ -278,7 +364,7 @@ class Outbox:
             out.append((rid, body, day, refs))
         return out
 
-    def _insert(self, db, rid, kind, day, body, refs, now_s, reject_reason) -> bool:
+    def _insert(self, db, rid, kind, day, body, refs, now_s, reject_reason, not_before_ms=None) -> bool:
         now_ms = int(now_s * 1000)
         cur = db.execute("INSERT OR IGNORE INTO records(record_id, kind, day, created_ms, body) "
                          "VALUES(?,?,?,?,?)",
@@ -290,9 +376,9 @@ class Outbox:
                        [(ref, rid, f, kind_of(ref)) for f, ref in refs.items()])
         state = REJECTED if reject_reason else PENDING
         db.executemany("INSERT OR IGNORE INTO deliveries(record_id, destination, state, created_ms, "
-                       "reason, done_ms) VALUES(?,?,?,?,?,?)",
-                       [(rid, d, state, now_ms, reject_reason, now_ms if reject_reason else None)
-                        for d in self.destinations_of(kind)])
+                       "reason, done_ms, not_before_ms) VALUES(?,?,?,?,?,?,?)",
+                       [(rid, d, state, now_ms, reject_reason, now_ms if reject_reason else None,
+                         int(not_before_ms or 0)) for d in self.destinations_of(kind)])
         if reject_reason:
             log.error("record %s stored as REJECTED (not sent): %s", rid, reject_reason)
         return True
@@ -308,9 +394,9 @@ class Outbox:
             r = self._db.execute("SELECT * FROM records WHERE record_id=?", (record_id,)).fetchone()
             if r is None:
                 return None
-            ds = self._db.execute("SELECT destination, state, attempts, next_at_ms, reason, ack, done_ms "
-                                  "FROM deliveries WHERE record_id=? ORDER BY destination",
-                                  (record_id,)).fetchall()
+            ds = self._db.execute("SELECT destination, state, attempts, next_at_ms, reason, ack, done_ms%s "
+                                  "FROM deliveries WHERE record_id=? ORDER BY destination"
+                                  % (", not_before_ms" if self._has_hold else ""), (record_id,)).fetchall()
         return {"recordId": r["record_id"], "kind": r["kind"], "day": r["day"],
                 "created_ms": r["created_ms"], "record": json.loads(r["body"]),
                 "deliveries": [dict(d) for d in ds]}
@@ -377,9 +463,10 @@ class Outbox:
         with self._lock:
             return [dict(r) for r in self._db.execute(q, args)]
 
-    def integrity_check(self) -> list[str]:
+    def integrity_check(self, quick: bool = False) -> list[str]:
+        """SQLite's own check: ["ok"], or one line per problem found."""
         with self._lock:
-            return [r[0] for r in self._db.execute("PRAGMA integrity_check")]
+            return [r[0] for r in self._db.execute("PRAGMA %s" % ("quick_check" if quick else "integrity_check"))]
 
     def seq(self) -> int:
         with self._lock:
@@ -411,9 +498,9 @@ class Outbox:
                 return []
             rows = db.execute(
                 "SELECT id, record_id, destination, attempts, created_ms FROM deliveries "
-                "WHERE destination=? AND state=? AND next_at_ms<=? "
+                "WHERE destination=? AND state=? AND next_at_ms<=? AND not_before_ms<=? "
                 "ORDER BY created_ms %s, id %s LIMIT ?" % (order, order),
-                (destination, PENDING, now_ms, limit)).fetchall()
+                (destination, PENDING, now_ms, now_ms, limit)).fetchall()
             if not rows:
                 return []
             ids = [r["id"] for r in rows]
@@ -473,8 +560,8 @@ class Outbox:
     def next_due_ms(self, destination: str) -> int | None:
         """Earliest next-attempt time among pending rows of the destination, or None."""
         with self._lock:
-            return self._db.execute("SELECT MIN(next_at_ms) FROM deliveries WHERE destination=? AND state=?",
-                                    (destination, PENDING)).fetchone()[0]
+            return self._db.execute("SELECT MIN(MAX(next_at_ms, not_before_ms)) FROM deliveries "
+                                    "WHERE destination=? AND state=?", (destination, PENDING)).fetchone()[0]
 
     def retry(self, record_id: str) -> int:
         """Make a rejected (or backing-off) record due again on every destination that has not
@@ -488,6 +575,74 @@ class Outbox:
         with self._lock, self._tx() as db:
             return db.execute("UPDATE deliveries SET state=?, next_at_ms=0, done_ms=NULL WHERE state=?",
                               (PENDING, REJECTED)).rowcount
+
+    def fix(self, record_id: str, changes: dict, validate=None) -> list[str]:
+        """Change fields of a stored record that has not gone out yet, re-validate it, and
+        return its problems ([] = valid). A valid record becomes pending (due now, any hold
+        released) on every destination that has not taken it; one that still fails stays (or
+        becomes) rejected with the problems as its reason. The changes are kept either way,
+        so a technician can fix one field at a time; each fix is logged in record_edits.
+
+        `validate(record) -> [problems]`, each a "field: rule" text or a (field, rule) pair
+        (default: the spec validation of the record's kind).
+        `changes` maps a field to its new value; None removes the field. Refused (OutboxError):
+        an unknown record, recordId or a photo field, a record being sent right now, or one
+        every destination has already taken (the platform holds it: change it there)."""
+        bad = [f for f in changes if f in FIXED_FIELDS]
+        if bad:
+            raise OutboxError("%s cannot be changed by a fix" % ", ".join(bad))
+        now_ms = self._now_ms()
+        with self._lock, self._tx() as db:
+            row = db.execute("SELECT kind, body FROM records WHERE record_id=?", (record_id,)).fetchone()
+            if row is None:
+                raise OutboxError("no record %s in the outbox" % record_id)
+            states = [r[0] for r in db.execute("SELECT state FROM deliveries WHERE record_id=?", (record_id,))]
+            if SENDING in states:
+                raise OutboxError("record %s is being sent right now; try again in a moment" % record_id)
+            if states and all(st == DELIVERED for st in states):
+                raise OutboxError("record %s was delivered already; the platform holds it as sent" % record_id)
+            body = json.loads(row["body"])
+            for k, v in changes.items():
+                if v is None:
+                    body.pop(k, None)
+                else:
+                    body[k] = v
+            found = validate(body) if validate is not None else _spec_validator(row["kind"], body)
+            problems = [p if isinstance(p, str) else "%s: %s" % tuple(p) for p in (found or ())]
+            db.execute("UPDATE records SET body=? WHERE record_id=?",
+                       (json.dumps(body, ensure_ascii=False, separators=(",", ":")), record_id))
+            if problems:
+                reason = "local: " + "; ".join(problems)
+                db.execute("UPDATE deliveries SET state=?, reason=?, done_ms=COALESCE(done_ms, ?) "
+                           "WHERE record_id=? AND state IN (?, ?)",
+                           (REJECTED, reason[:1000], now_ms, record_id, PENDING, REJECTED))
+            else:
+                db.execute("UPDATE deliveries SET state=?, next_at_ms=0, not_before_ms=0, done_ms=NULL, "
+                           "reason=NULL WHERE record_id=? AND state IN (?, ?)",
+                           (PENDING, record_id, PENDING, REJECTED))
+            if changes:
+                db.execute("INSERT INTO record_edits(record_id, at_ms, changes, problems) VALUES(?,?,?,?)",
+                           (record_id, now_ms, json.dumps(changes, ensure_ascii=False, default=str),
+                            "; ".join(problems) or None))
+        log.log(logging.WARNING if problems else logging.INFO, "record %s %s: %s", record_id,
+                    "fixed (%s)" % ", ".join(sorted(changes)) if changes else "re-validated",
+                    "valid, due for delivery" if not problems else "still invalid: " + "; ".join(problems))
+        return problems
+
+    def edits(self, record_id: str) -> list[dict]:
+        """The fixes made to a record, oldest first."""
+        with self._lock:
+            return [{"at_ms": r[0], "changes": json.loads(r[1]), "problems": r[2]} for r in self._db.execute(
+                "SELECT at_ms, changes, problems FROM record_edits WHERE record_id=? ORDER BY rowid",
+                (record_id,))]
+
+    def held_count(self) -> int:
+        """Records held back from delivery (put_new(not_before_ms=...)) whose hold has not ended."""
+        if not self._has_hold:
+            return 0
+        with self._lock:
+            return self._db.execute("SELECT COUNT(DISTINCT record_id) FROM deliveries WHERE state=? "
+                                    "AND not_before_ms>?", (PENDING, self._now_ms())).fetchone()[0]
 
     # ------------------------------------------------------------ statistics
     def daily_stats(self, days: int = 7, today: str | None = None) -> list[dict]:
@@ -610,6 +765,17 @@ class Outbox:
         return ("destination IN (%s) AND state IN ('%s', '%s', '%s')"
                 % (",".join("?" * len(self.destinations)), PENDING, SENDING, REJECTED))
 
+    def undelivered_ids(self, kind: str | None = None, states=(PENDING, REJECTED)) -> list[str]:
+        """Record ids with a delivery row in `states`, oldest first."""
+        q = ("SELECT DISTINCT d.record_id FROM deliveries d JOIN records r ON r.record_id=d.record_id "
+             "WHERE d.state IN (%s)" % ",".join("?" * len(states)))
+        args = list(states)
+        if kind:
+            q += " AND r.kind=?"
+            args.append(kind)
+        with self._lock:
+            return [r[0] for r in self._db.execute(q + " ORDER BY r.created_ms, r.rowid", args)]
+
     def undelivered_count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT COUNT(DISTINCT record_id) FROM deliveries WHERE %s"
@@ -621,6 +787,7 @@ class _Tx:
     two processes never deadlock upgrading read locks."""
 
     def __init__(self, outbox: Outbox):
+        outbox._writable()
         self.db = outbox._db
 
     def __enter__(self):

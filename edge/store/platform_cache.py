@@ -10,12 +10,20 @@ from the last complete pull.
 
 Plates are matched on a key without spaces, upper-cased ("粤 A12345" in the spec's examples
 and "粤A12345" from the plate reader are the same vehicle).
+
+Pulls are incremental and only ever upsert: an empty or failed pull leaves every cached entry
+in place (the gate keeps deciding on the last complete lists). The file is bounded
+(`max_bytes`, [uplink.yunnan] cache_max_mb): a platform flooding pulls gets a StorageError
+("full"), never the outbox's disk.
 """
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from edge.store.sqlite_store import SqliteStore, locked, now_text
+
+from edge.errors import StorageError
+from edge.store import faults
+from edge.store.sqlite_store import SqliteStore, locked, now_text, writes
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS exceed_vehicle (
@@ -43,6 +51,11 @@ def plate_key(plate) -> str:
     return "".join(str(plate or "").split()).upper()
 
 
+def _text(v):
+    """A column value from a platform field: text or None (a number the platform sent as one)."""
+    return None if v is None else str(v)
+
+
 
 
 
@@ -52,25 +65,59 @@ class PlatformCache(SqliteStore):
     SCHEMA = SCHEMA
     # a cache: a power cut may lose the last pull, which the next sync fetches again
     SYNCHRONOUS = "NORMAL"
+    MAX_BYTES = 256 << 20
+
+    def __init__(self, path, max_bytes: int | None = None):
+        super().__init__(path)
+        self.max_bytes = max_bytes or self.MAX_BYTES
+        if not self.readonly_reason:
+            page = self.db.execute("PRAGMA page_size").fetchone()[0]
+            # the hard stop under the polite check in _room(): SQLite refuses to grow past it
+            self.db.execute("PRAGMA max_page_count=%d" % (self.max_bytes * 5 // 4 // page + 64))
+
+    @classmethod
+    def open(cls, state_dir, max_bytes: int | None = None):
+        from pathlib import Path
+        return cls(Path(state_dir) / cls.FILENAME, max_bytes)
+
+    @classmethod
+    def from_config(cls, config):
+        y = config.uplink.yunnan
+        return cls.open(config.state_dir, (y.cache_max_mb << 20) if y is not None else None)
+
+    def size_bytes(self) -> int:
+        page_count = self.db.execute("PRAGMA page_count").fetchone()[0]
+        return page_count * self.db.execute("PRAGMA page_size").fetchone()[0]
+
+    def _room(self, rows) -> None:
+        if not rows:
+            return
+        if self.size_bytes() + sum(len(r[-2]) if isinstance(r[-2], str) else 0 for r in rows) > self.max_bytes:
+            raise StorageError("platform cache %s is full (%.0f MB, limit %d MB: [uplink.yunnan] cache_max_mb); "
+                               "%d new platform records not stored" % (self.path, self.size_bytes() / 1e6,
+                                                                       self.max_bytes >> 20, len(rows)),
+                               faults.FULL, str(self.path))
 
     # ------------------------------------------------------------ writes (sync job)
 
-    @locked
+    @writes
     def upsert_exceed(self, records: list[dict]) -> int:
         now = now_text()
-        rows = [(r["recordId"], plate_key(r.get("licensePlate")), r.get("plateColor"), r.get("vin"),
-                 str(r.get("isRemove", "0")), r.get("sendTime"), r.get("removeTime"),
+        rows = [(str(r["recordId"]), plate_key(r.get("licensePlate")), _text(r.get("plateColor")), _text(r.get("vin")),
+                 str(r.get("isRemove", "0")), _text(r.get("sendTime")), _text(r.get("removeTime")),
                  json.dumps(r, ensure_ascii=False), now) for r in records if r.get("recordId")]
+        self._room(rows)
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO exceed_vehicle VALUES (?,?,?,?,?,?,?,?,?)", rows)
         return len(rows)
 
-    @locked
+    @writes
     def upsert_strategies(self, records: list[dict]) -> int:
         now = now_text()
-        rows = [(r["strategyId"], r.get("startdate"), r.get("enddate"), json.dumps(r, ensure_ascii=False), now)
-                for r in records if r.get("strategyId")]
+        rows = [(str(r["strategyId"]), _text(r.get("startdate")), _text(r.get("enddate")),
+                 json.dumps(r, ensure_ascii=False), now) for r in records if r.get("strategyId")]
+        self._room(rows)
         with self.db:
             self.db.execute("BEGIN")
             # keep confirmed_at of a strategy pulled again (the platform may resend it)
@@ -80,11 +127,12 @@ class PlatformCache(SqliteStore):
                 "enddate=excluded.enddate, data=excluded.data, pulled_at=excluded.pulled_at", rows)
         return len(rows)
 
-    @locked
+    @writes
     def upsert_alarms(self, records: list[dict]) -> int:
         now = now_text()
-        rows = [(r["alarmId"], r.get("recordId"), plate_key(r.get("licensePlate")), r.get("plateColor"),
+        rows = [(str(r["alarmId"]), _text(r.get("recordId")), plate_key(r.get("licensePlate")), _text(r.get("plateColor")),
                  json.dumps(r, ensure_ascii=False), now) for r in records if r.get("alarmId")]
+        self._room(rows)
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany(
@@ -94,7 +142,7 @@ class PlatformCache(SqliteStore):
                 "pulled_at=excluded.pulled_at", rows)
         return len(rows)
 
-    @locked
+    @writes
     def mark_confirmed(self, list_name: str, ids: list[str]) -> None:
         table, key = {"strategy": ("strategy", "strategy_id"), "alarm": ("alarm", "alarm_id")}[list_name]
         now = now_text()
@@ -114,7 +162,7 @@ class PlatformCache(SqliteStore):
         row = self.db.execute("SELECT timestamp FROM pull_state WHERE list=?", (list_name,)).fetchone()
         return row[0] if row else default
 
-    @locked
+    @writes
     def set_pull_timestamp(self, list_name: str, timestamp: str, pages: int = 0, records: int = 0) -> None:
         if list_name not in LISTS:
             raise ValueError(list_name)

@@ -111,13 +111,52 @@ class Retention:
             self.alarm("disk", msg)
 
 
+def sweep_orphans(outbox: Outbox, alarm=None) -> int:
+    """Photo files no record points at (a crash between their write and the record's commit).
+    Never while the database holds no record at all beside stored files: that is a lost or
+    replaced outbox.db, and its "orphans" are the undelivered photos."""
+    if outbox.record_count() == 0 and outbox.media.count_files(outbox.media.root, stop_at=1):
+        msg = ("%s holds no records but %s holds photos: not sweeping them as orphans "
+               "(was outbox.db replaced?)" % (outbox.path, outbox.media.root))
+        (alarm or (lambda kind, m: log.error("ALARM %s: %s", kind, m)))("storage", msg)
+        return 0
+    return outbox.media.sweep_orphans(outbox.is_referenced, min_age_s=3600, last_days=2)
+
+
+INTEGRITY_EVERY_S = 86400
+_last_integrity: dict = {}
+
+
+def check_integrity(outbox: Outbox, alarm=None, now: float | None = None, every_s: float = INTEGRITY_EVERY_S):
+    """SQLite quick_check of the outbox, at most once per `every_s` (a day): a damaged page found
+    early is an alarm while a backup still helps. → the problem text, or None."""
+    import time
+    now = time.time() if now is None else now
+    key = str(outbox.path)
+    if now - _last_integrity.get(key, 0.0) < every_s:
+        return None
+    _last_integrity[key] = now
+    try:
+        problems = [r for r in outbox.integrity_check(quick=True) if r != "ok"]
+    except Exception as e:   # sqlite3.DatabaseError: so damaged the check cannot even run
+        problems = [str(e)]
+    if not problems:
+        return None
+    msg = ("%s is DAMAGED: %s%s (run `edge outbox check`; restore it from a backup)"
+           % (outbox.path, problems[0], " (+%d more)" % (len(problems) - 1) if len(problems) > 1 else ""))
+    (alarm or (lambda kind, m: log.error("ALARM %s: %s", kind, m)))("storage", msg)
+    return msg
+
+
 def housekeeping(outbox: Outbox, config, *, alarm=None, usage=None) -> dict:
-    """Retention + orphan sweep (newest 2 day folders) + missing-upload alarm, in one call."""
+    """Integrity (daily) + retention + orphan sweep (newest 2 day folders) + missing-upload
+    alarm, in one call."""
     from edge.store import stats
     kw = {"alarm": alarm} if alarm else {}
     if usage:
         kw["usage"] = usage
-    report = Retention.from_config(outbox, config, **kw).run()
-    report["orphans"] = outbox.media.sweep_orphans(outbox.is_referenced, min_age_s=3600, last_days=2)
+    report = {"damaged": check_integrity(outbox, alarm)}
+    report.update(Retention.from_config(outbox, config, **kw).run())
+    report["orphans"] = sweep_orphans(outbox, alarm=alarm)
     report["overdue"] = stats.check_missing_uploads(outbox, config.outbox.missing_upload_alarm_h, alarm=alarm)
     return report

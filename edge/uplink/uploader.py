@@ -59,7 +59,7 @@ class _Lane:
 class Uploader:
     def __init__(self, outbox: Outbox, destinations: dict, *, concurrency: int = 4, batch: int = 16,
                  backoff_min_s: float = 2.0, backoff_max_s: float = 300.0, poll_s: float = 2.0,
-                 rng: random.Random | None = None, alarm=None):
+                 rng: random.Random | None = None, alarm=None, on_fault=None):
         self.outbox = outbox
         self.concurrency = concurrency
         self.batch = max(batch, 1)
@@ -68,6 +68,9 @@ class Uploader:
         self.poll_s = poll_s
         self.rng = rng or random.Random()
         self.alarm = alarm or self._log_alarm
+        # a storage fault (full / read-only disk, damaged outbox.db) in the uploader's bookkeeping:
+        # the lane decides what it means (edge/lane/service.py storage_fault)
+        self.on_fault = on_fault
         self.lanes = {name: _Lane(name, d) for name, d in destinations.items()}
         missing = set(outbox.destinations) - set(self.lanes)
         if missing:
@@ -144,8 +147,14 @@ class Uploader:
                     for t in list(ln.tasks):  # don't wait for a hanging platform: rows go back to pending
                         t.cancel()
                     raise
-                except Exception:  # e.g. the DB briefly locked or the disk full: keep going
-                    log.exception("uploader %s: cycle failed; retrying in %.1f s", ln.name, self.poll_s)
+                except Exception as e:  # e.g. the DB briefly locked or the disk full: keep going
+                    from edge.store import faults
+                    if faults.classify(e) is not None:
+                        log.error("uploader %s: %s; retrying in %.1f s", ln.name, faults.describe(e), self.poll_s)
+                        if self.on_fault is not None:
+                            self.on_fault(e)
+                    else:
+                        log.exception("uploader %s: cycle failed; retrying in %.1f s", ln.name, self.poll_s)
                     await self._wait(ln, self.poll_s, wake_on_notify=False)
         finally:
             if ln.tasks:
@@ -276,7 +285,10 @@ class Uploader:
             await asyncio.to_thread(self.outbox.release, [row.id])
             raise
         except Exception as e:  # TransientError, or a client bug: never drop the record
-            if not isinstance(e, TransientError):
+            from edge.errors import EdgeError
+            if isinstance(e, EdgeError):   # a config problem (a ca_file that is not there…): one line
+                log.error("destination %s: %s (will retry %s)", ln.name, e, row.record_id)
+            elif not isinstance(e, TransientError):
                 log.exception("destination %s: unexpected error delivering %s (will retry)",
                               ln.name, row.record_id)
             reason = getattr(e, "reason", None) or "%s: %s" % (type(e).__name__, e)

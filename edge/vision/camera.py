@@ -45,8 +45,10 @@ RTSP_OPTIONS = {"rtsp_transport": "tcp", "allowed_media_types": "video", "analyz
 
 
 def mask_url(url: str) -> str:
-    """rtsp://user:pass@host/... -> rtsp://user:***@host/... (for logs and the status page)."""
-    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+    """rtsp://user:pass@host/... -> rtsp://user:***@host/... (for logs and the status page); every
+    URL form (`:pw@`, a raw @ in the password, ?password=) — edge.logsetup.mask_urls."""
+    from edge.logsetup import mask_urls
+    return mask_urls(url)
 
 
 def _fmt_wall(t: float) -> str:

@@ -34,12 +34,14 @@ def load_model(path: str | Path, threads: int = 1, delegate: str = ""):
         raise EdgeError("model file %s not found" % path)
     backend, Interpreter, load_delegate = _interpreter_class()
     delegates = [load_delegate(delegate)] if delegate else None
-    try:
-        interp = Interpreter(model_path=str(path), num_threads=max(1, threads),
-                             experimental_delegates=delegates)
-    except ValueError as e:
-        raise EdgeError("cannot load model %s: %s" % (path, e)) from None
-    interp.allocate_tensors()
+    from edge.logsetup import native_to_debug
+    with native_to_debug():   # TFLite's "INFO: Created ... delegate" to the log, not the console
+        try:
+            interp = Interpreter(model_path=str(path), num_threads=max(1, threads),
+                                 experimental_delegates=delegates)
+        except ValueError as e:
+            raise EdgeError("cannot load model %s: %s" % (path, e)) from None
+        interp.allocate_tensors()
     log.debug("loaded %s with %s (%d threads%s)", path.name, backend, threads,
               ", delegate " + delegate if delegate else "")
     return interp

@@ -15,7 +15,8 @@ EDGE = Path(sys.executable).parent / "edge"
 
 def test_codes_json_holds_every_table(capsys):
     assert main(["codes", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]   # JSON lines: a table each
+    data = {t["table"]: t["codes"] for t in lines}
     assert data == TABLES
     assert data["yunnan.region"]["530900"] == "临沧市"
     assert len(data["ningxia.vehicle_type"]) == 282
@@ -27,7 +28,7 @@ def test_codes_one_table_and_a_prefix(capsys):
     assert out.splitlines()[0] == "yunnan.plate_color  (appendix 7.6, 7 codes)"
     assert "  6      新能源绿黄牌" in out.splitlines()
     assert main(["codes", "--json", "ningxia"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    data = [json.loads(line)["table"] for line in capsys.readouterr().out.splitlines()]
     assert sorted(data) == sorted(t for t in TABLES if t.startswith("ningxia."))
 
 

@@ -1,4 +1,5 @@
 """Config: every bad key named with its rule; unknown keys refused; the example is valid."""
+import json
 import os
 import subprocess
 import sys
@@ -126,7 +127,60 @@ def test_cli_config_check_ok_and_show_masks_secrets(tmp_path, capsys):
     assert main(["--config", str(f), "config", "check", "--show"]) == 0
     out = capsys.readouterr().out
     assert "s3cret-pw" not in out and '"cameraPassword": "***"' in out
-    assert out.rstrip().endswith("ok (site 91530100MA6K5XYZ1P001V, gate A01, board Simulated lane board)")
+    assert "ok (site 91530100MA6K5XYZ1P001V, gate A01, board Simulated lane board)" in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize("url", ["rtsp://admin:s3cret-pw@10.0.0.9:554/live", "rtsp://:s3cret-pw@10.0.0.9/x",
+                                 "rtsp://admin:s3cret@pw@10.0.0.9:554/live", "rtsp://10.0.0.9/live?password=s3cret-pw",
+                                 "rtsp://10.0.0.9/live?user=a&pwd=s3cret-pw"])
+def test_show_masks_passwords_inside_every_url_form(tmp_path, capsys, url):
+    f = tmp_path / "lane.toml"
+    f.write_text(cfg.example().replace('rtsp_url = "rtsp://127.0.0.1:8554/lane"', 'rtsp_url = "%s"' % url),
+                 encoding="utf-8")
+    assert main(["--config", str(f), "config", "check", "--show"]) == 0
+    out = capsys.readouterr().out
+    assert "s3cret" not in out and "10.0.0.9" in out
+
+
+def test_check_refuses_what_the_platform_would_refuse(tmp_path, capsys):
+    text = cfg.example().replace('areaCode = "530100"', 'areaCode = "999999"') \
+        .replace('industryType = "01"', 'industryType = "77"').replace('cameraIp = "127.0.0.1"', 'cameraIp = "300.1.1.1"')
+    f = tmp_path / "lane.toml"
+    f.write_text(text, encoding="utf-8")
+    assert main(["--config", str(f), "config", "check"]) == 2
+    err = capsys.readouterr().err
+    assert "enterprise.areaCode: '999999'" in err and "enterprise.industryType: '77'" in err
+    assert "cameras[0].cameraIp: must be an IPv4 address" in err
+
+
+def test_check_warns_about_what_is_most_likely_wrong(tmp_path, capsys):
+    text = cfg.example().replace('base_url = "http://127.0.0.1:8710/access/api/dataReceive"',
+                                 'base_url = "http://10.1.2.3:8710/api"') \
+        .replace('rtsp_url = "rtsp://127.0.0.1:8554/lane"', 'rtsp_url = "10.0.0.9:554/live"')
+    f = tmp_path / "lane.toml"
+    f.write_text(text, encoding="utf-8")
+    os.chmod(f, 0o644)
+    assert main(["--config", str(f), "config", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: site.enterprise_id: still the example enterprise id" in out
+    assert "warning: cameras[0].cameraPassword: still the example password 'change-me'" in out
+    assert "warning: cameras[0].rtsp_url: has no scheme" in out
+    assert "warning: uplink.yunnan.base_url: http:// to 10.1.2.3" in out
+    assert "readable by other users (mode 644): chmod 600" in out
+    f.write_text(text.replace("[[cameras]]", "[[nocameras]]").split("[[nocameras]]")[0], encoding="utf-8")
+    assert main(["--config", str(f), "config", "check", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {"warning": "cameras", "text": lines[[x.get("warning") for x in lines].index("cameras")]["text"]} in lines
+    assert lines[-1]["ok"] is True and lines[-1]["warnings"] == len(lines) - 1
+
+
+def test_check_warns_when_the_board_is_for_another_machine(tmp_path, capsys, monkeypatch):
+    import platform
+    f = tmp_path / "lane.toml"
+    f.write_text(cfg.example().replace('profile = "sim"', 'profile = "rpi5"'), encoding="utf-8")
+    monkeypatch.setattr(platform, "machine", lambda: "x86_64")
+    assert main(["--config", str(f), "config", "check"]) == 0
+    assert "warning: board.profile: profile rpi5 is for aarch64, this machine is x86_64" in capsys.readouterr().out
 
 
 def test_console_script_example_roundtrip(tmp_path):

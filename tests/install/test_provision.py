@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from edge.config import example
-from edge.web.password import check_password
+from edge.web.passwords import check_password, users_path
 from tests.install.helpers import edge
 from tests.install.test_doctor import start_platform
 from tests.lane.rtsp import RtspFeed, free_port, has_gstreamer, write_frames
@@ -94,8 +94,8 @@ def test_provision_fresh_then_again_then_one_change(tmp_path):
         assert st["received"]["enterprise"] == 1 and st["received"]["camera"] == 1
         assert stat.S_IMODE(os.stat(conf).st_mode) == 0o640
         state = tmp_path / "state"
-        assert check_password(state, "gate-guard-2025") and not check_password(state, "wrong")
-        assert stat.S_IMODE(os.stat(state / "keys" / "status_password").st_mode) == 0o600
+        assert check_password(state, "guard", "gate-guard-2025") and not check_password(state, "guard", "wrong")
+        assert stat.S_IMODE(os.stat(users_path(state)).st_mode) == 0o600
         r = edge(conf, "config", "check")
         assert r.returncode == 0, r.stderr
 
@@ -103,7 +103,7 @@ def test_provision_fresh_then_again_then_one_change(tmp_path):
         conf.write_text(conf.read_text(encoding="utf-8") + "# fibre to the guard house: port 3\n", encoding="utf-8")
         files = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in
                  (conf, state / "keys" / "client_private.key", state / "keys" / "platform.json",
-                  state / "keys" / "status_password", state / "provision.json")}
+                  users_path(state), state / "provision.json")}
 
         r = edge(conf, "provision", "--answers", str(answers), "--no-doctor", timeout=300)
         assert r.returncode == 0, r.stdout + r.stderr

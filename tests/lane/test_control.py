@@ -113,6 +113,7 @@ def _config(tmp_path):
     text = text.replace('state_dir = "/var/lib/edge"', 'state_dir = "%s"' % (tmp_path / "state"))
     text = text.replace('rtsp_url = "rtsp://127.0.0.1:8554/lane"', 'rtsp_url = ""')
     text = text.replace("site_duties = true", "site_duties = false")
+    text = text.replace('listen = "127.0.0.1:8080"', 'listen = "127.0.0.1:0"')  # the status page: a free port
     path = tmp_path / "edge.toml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -29,13 +29,24 @@ def _led(report):
 @pytest.mark.slow
 @pytest.mark.skipif(not has_gstreamer(), reason="GStreamer RTSP server (python3-gi) not installed")
 def test_five_vehicles_through_the_simulated_gate(tmp_path):
+    import os
+    import signal
     out = tmp_path / "sim.json"
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "sim_lane.py"), "--seconds", "1",
-                        "--state", str(tmp_path / "sim"), "--rtsp-port", str(free_port()),
-                        "--platform-port", str(free_port()), "--json", str(out)],
-                       capture_output=True, text=True, timeout=600)
+    # as a user runs it: until the report, then Ctrl-C (SIGINT to the whole process group)
+    p = subprocess.Popen([sys.executable, str(ROOT / "tools" / "sim_lane.py"),
+                          "--state", str(tmp_path / "sim"), "--rtsp-port", str(free_port()),
+                          "--platform-port", str(free_port()), "--web-port", "0", "--json", str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    lines = []
+    for line in p.stdout:
+        lines.append(line)
+        if "Ctrl-C stops" in line:
+            os.killpg(p.pid, signal.SIGINT)
+            break
+    rest, err = p.communicate(timeout=600)
+    r = subprocess.CompletedProcess(p.args, p.returncode, "".join(lines) + rest, err)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert "Traceback" not in r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr, r.stdout[-3000:] + r.stderr[-3000:]
     got = json.loads(out.read_text(encoding="utf-8"))
     reports = {x["vehicle"]: x for x in got["reports"]}
     received = got["received"]
@@ -88,3 +99,26 @@ def test_five_vehicles_through_the_simulated_gate(tmp_path):
     for plate in (x["plate"] for x in got["reports"]):
         assert plate in r.stdout
     assert "this run: 5 vehicles, 2 records on the platform" in r.stdout
+    # Ctrl-C ends with the summary of this run: counts, and each rejection with its reason
+    import re
+    assert "sim: stopping (Ctrl-C)" in r.stdout
+    m = re.search(r"sim: this run: \d+ records \(.*access.*\): (\d+) delivered, \d+ pending, (\d+) rejected", r.stdout)
+    assert m and int(m.group(1)) >= 2 and int(m.group(2)) >= 1, r.stdout[-2000:]
+    [rej] = [line for line in r.stdout.splitlines() if line.startswith("sim:   rejected %s" % leave[0]["recordId"])]
+    assert "required" in rej and "{" not in rej and "Claim(" not in rej
+
+
+@pytest.mark.parametrize("option", ["--rtsp-port", "--platform-port"])
+def test_a_busy_port_names_the_option_to_change_it(tmp_path, option):
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        ports = {"--rtsp-port": free_port(), "--platform-port": free_port()}
+        ports[option] = busy.getsockname()[1]
+        r = subprocess.run([sys.executable, str(ROOT / "tools" / "sim_lane.py"), "--state", str(tmp_path / "sim"),
+                            *[str(x) for kv in ports.items() for x in kv]], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    [line] = r.stderr.strip().splitlines()
+    assert "port %d" % ports[option] in line and "busy" in line and "choose another with %s" % option in line
+    assert "rendering" not in r.stdout            # said at once, not after a minute of work

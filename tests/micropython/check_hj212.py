@@ -37,6 +37,9 @@ for p in packets:
 splitter = codec.StreamSplitter()
 got = splitter.feed(b"noise" + b"".join(reversed(packets)))
 assert len(got) == len(packets) and splitter.skipped == 5
+splitter = codec.StreamSplitter()
+got = splitter.feed(b"#" * 9000 + b"".join(packets))   # a run of # is jumped over (lstrip windows)
+assert len(got) == len(packets) and splitter.skipped == 9000
 out = codec.decode_all(got)
 assert len(out) == 1 and out[0].packets == len(packets)
 assert out[0].fields == fields, out[0].fields[:7]

@@ -80,14 +80,17 @@ def test_outbox_list_stats_retry(conf, tmp_path):
     shown = json.loads(edge(conf, "outbox", "show", ids[0]).stdout)
     assert shown["deliveries"][0]["reason"] == "platform code 400: vin 格式错误"
     assert shown["media"] == {"carHeadImg": "ok", "carImg": "ok"}
-    assert "1 deliveries due again" in edge(conf, "outbox", "retry", ids[0]).stdout
+    assert "due for delivery again" in edge(conf, "outbox", "retry", ids[0]).stdout
     assert edge(conf, "outbox", "list", "--pending").stdout.split() == ids
-    assert "0 deliveries" in edge(conf, "outbox", "retry", "--all-rejected").stdout
+    assert "0 due again, 0 still rejected" in edge(conf, "outbox", "retry", "--all-rejected").stdout
 
 
 def test_outbox_cli_errors_are_one_line(conf):
     r = edge(conf, "outbox", "retry", check=False)
     assert r.returncode == 2 and "record id or --all-rejected" in r.stderr and "Traceback" not in r.stderr
+    r = edge(conf, "outbox", "list", check=False)    # a read never creates a state dir
+    assert r.returncode == 2 and "does not exist" in r.stderr
+    edge(conf, "record", "demo", "--count", "1")
     r = edge(conf, "outbox", "retry", "NOPE", check=False)
     assert r.returncode == 2 and "no record NOPE" in r.stderr
     r = edge(conf, "record", "demo", "--count", "0", check=False)
@@ -105,3 +108,17 @@ def test_outbox_check_reports_a_corrupt_photo(conf, tmp_path):
     assert r.returncode == 1
     assert ids[1] + " carImg:" in r.stdout and "checksum mismatch" in r.stdout and "1 bad photos" in r.stdout
     assert edge(conf, "outbox", "prune", "--json").returncode == 0
+
+
+@pytest.mark.parametrize("change", [('[site]', '[board]\nprofile = "rpi4"\n[site]'),
+                                    ('http://127.0.0.1:9/x', 'http://10.1.2.3:9/x')],
+                         ids=["real board", "far platform"])
+def test_record_demo_refuses_real_boards_and_far_platforms_unless_forced(conf, tmp_path, change):
+    conf.write_text(conf.read_text(encoding="utf-8").replace(*change), encoding="utf-8")
+    r = edge(conf, "record", "demo", check=False)
+    assert r.returncode == 2 and "refusing" in r.stderr and "--force" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert not (tmp_path / "state" / "outbox.db").exists()       # refused before anything was made
+    [rid] = edge(conf, "record", "demo", "--force").stdout.split()
+    with Outbox(tmp_path / "state", ["yunnan"]) as box:
+        assert box.get(rid)["deliveries"][0]["state"] == "pending"

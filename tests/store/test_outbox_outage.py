@@ -58,8 +58,10 @@ async def catch_up(box, up, n_backlog, build_new, marks):
         if marks and delivered() >= marks[0]:
             marks.pop(0)
             rec, media = build_new(len(new_ids))
-            at = delivered()
             await asyncio.to_thread(box.put, rec, media)
+            # counted from when the record exists (put returned): on a loaded machine the put's
+            # fsync alone can take as long as dozens of deliveries
+            at = delivered()
             up.notify()
             put_at[rec["recordId"]] = at
             new_ids.append(rec["recordId"])

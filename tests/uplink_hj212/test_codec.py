@@ -153,6 +153,28 @@ def test_stream_splitter_skips_noise_and_resynchronises():
     assert out == packets
 
 
+def test_stream_splitter_keeps_a_packet_right_after_stray_hashes():
+    [pkt] = codec.encode(HEAD + [("DATE", "20260101080000")])
+    for prefix in (b"#", b"###", b"#" * 5001, b"##12" + b"#" * 7, b"##0042##"):
+        s = codec.StreamSplitter()
+        assert s.feed(prefix + pkt + b"#") == [pkt], prefix[:12]
+        assert s.buf == b"#"          # a trailing # may start the next packet
+
+
+@settings(max_examples=200, deadline=None)
+@given(noise=st.lists(st.sampled_from([b"#", b"##", b"##0", b"##0012", b"\r\n", b"x", b"##9999"]), max_size=40),
+       cuts=st.lists(st.integers(min_value=1, max_value=97), max_size=30))
+def test_stream_splitter_finds_the_same_packets_however_the_stream_is_cut(noise, cuts):
+    packets = codec.encode(HEAD + [("F_JCZP", "QUJD" * 100)], max_segment=256)
+    data = b"".join(noise) + b"".join(packets) + b"\0" * 10100   # lets a stray ##9999 claim run out
+    whole = codec.StreamSplitter().feed(data)
+    s, out, i = codec.StreamSplitter(), [], 0
+    for c in cuts + [len(data)]:
+        out += s.feed(data[i:i + c])
+        i += c
+    assert out == whole and whole[-len(packets):] == packets
+
+
 # ------------------------------------------------------------ properties and fuzzing
 
 keys = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=12) \

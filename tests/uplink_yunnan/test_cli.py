@@ -56,6 +56,21 @@ def test_open_response(keyfiles, client_key):
     assert json.loads(r.stdout) == {"token": "t", "expireTime": "7200"}
 
 
+def test_open_of_a_request_or_an_answer_without_data_says_so(keyfiles, client_key, platform_key):
+    # a technician pastes what the board SENT into `open`: not `null`, but what it is and how to open it
+    env = crypto.seal({"a": 1}, platform_key.publickey(), client_key)
+    r = edge("uplink", "open", "--client-private-key", keyfiles["client_priv"], input=json.dumps(env).encode())
+    assert r.returncode == 2 and b"null" not in r.stdout
+    assert b"is a request envelope" in r.stderr and b"--platform-private-key" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and b"Traceback" not in r.stderr
+    # an answer without data (a heartbeat's) says so, with the platform's code and message
+    resp = crypto.seal_response(None, client_key.publickey(), 200, "操作成功\nforged line")
+    r = edge("uplink", "open", "--client-private-key", keyfiles["client_priv"], input=json.dumps(resp).encode())
+    assert r.returncode == 0, r.stderr
+    [line] = r.stdout.decode().splitlines()          # the platform's \n cannot start a line of its own
+    assert line.startswith("the answer carries no data (code 200, message 操作成功") and "forged line)" in line
+
+
 @pytest.mark.parametrize("stdin,args,needle", [
     (b"not json", ["--client-private-key", "K"], b"stdin is not valid JSON"),
     (b"{}", ["--client-private-key", "/nonexistent/key"], b"cannot read /nonexistent/key"),

@@ -257,8 +257,10 @@ def test_faults_over_admin_http(sim):
     (500, "✘ 验签失败！签名不匹配！数据可能被篡改或来源不可信。", "signature"),
     (401, "", "auth"), (500, "token已过期", "auth"),
     (500, "licensePlate不能为空", "rejected"), (400, "bad", "rejected"), (422, "x", "rejected"),
-    (429, "slow down", "server"), (500, "系统繁忙", "server"), ("E17", "", "server"),
-    (500, "记录已存在", "duplicate"),
+    (429, "slow down", "busy"), (500, "系统繁忙", "server"), ("E17", "", "server"),
+    (500, "记录已存在", "duplicate"), (500, "数据重复上传", "duplicate"), (200, "duplicate record", "duplicate"),
+    # a rate limit that happens to contain 重复 is not the platform's duplicate answer
+    (500, "请求过于频繁，请勿重复提交", "busy"), (500, "请稍后重复请求", "busy"), (500, "重复提交", "busy"),
 ])
 def test_classify(code, message, kind):
     assert classify(code, message) == kind

@@ -67,7 +67,7 @@ def test_push_vehicles_refused_entry_stays_pending(sim, tmp_path, capsys):
     for plate in ("云A11111", "云A22222"):
         v = example("vehicle")
         del v["vehicleId"]
-        v.update(licensePlate=plate, carImg1="a.jpg", carImg2="a.jpg")
+        v.update(licensePlate=plate, vin="LFWSRXSJ5M1A" + plate[-5:], carImg1="a.jpg", carImg2="a.jpg")
         rows.append(v)
     (tmp_path / "v.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     assert main(["ledger", "import", "vehicles", str(tmp_path / "v.json"), "--config", cfg]) == 0

@@ -70,7 +70,7 @@ def photos(tmp_path):
 
 def test_ledger_import_assigns_ids_and_tracks_pending(photos):
     with Ledger.open(photos / "state") as led:
-        rows = [_vehicle_row(), _vehicle_row(licensePlate="云A55555")]
+        rows = [_vehicle_row(), _vehicle_row(licensePlate="云A55555", vin="LFWSRXSJ5M1A55555")]
         assert led.put_many("vehicles", ledger_mod.prepare("vehicles", rows, photos, ENTERPRISE_ID, led)) == 2
         assert led.ids("vehicles") == [ENTERPRISE_ID + "00001", ENTERPRISE_ID + "00002"]
         assert led.payload("vehicles", ENTERPRISE_ID + "00001")["carImg1"].startswith("data:image/jpeg;base64,")
@@ -80,16 +80,19 @@ def test_ledger_import_assigns_ids_and_tracks_pending(photos):
         assert led.ids("vehicles", pending_only=True) == []
         # the same file again changes nothing; a changed entry becomes pending again
         again = [dict(_vehicle_row(), vehicleId=ENTERPRISE_ID + "00001"),
-                 dict(_vehicle_row(licensePlate="云A55555", fleetName="新车队"), vehicleId=ENTERPRISE_ID + "00002")]
+                 dict(_vehicle_row(licensePlate="云A55555", vin="LFWSRXSJ5M1A55555", fleetName="新车队"),
+                      vehicleId=ENTERPRISE_ID + "00002")]
         assert led.put_many("vehicles", ledger_mod.prepare("vehicles", again, photos, ENTERPRISE_ID, led)) == 1
         assert led.ids("vehicles", pending_only=True) == [ENTERPRISE_ID + "00002"]
         # new rows continue the sequence
-        more = ledger_mod.prepare("vehicles", [_vehicle_row(licensePlate="云A77777")], photos, ENTERPRISE_ID, led)
+        more = ledger_mod.prepare("vehicles", [_vehicle_row(licensePlate="云A77777", vin="LFWSRXSJ5M1A77777")],
+                                  photos, ENTERPRISE_ID, led)
         assert more[0][0]["vehicleId"] == ENTERPRISE_ID + "00003"
 
 
 def test_ledger_import_all_or_nothing_with_every_problem(photos):
-    rows = [_vehicle_row(), _vehicle_row(plateColor="9", carImg2="not.jpg"), _vehicle_row(carImg1="missing.jpg"),
+    rows = [_vehicle_row(), _vehicle_row(plateColor="9", carImg2="not.jpg", vin="LFWSRXSJ5M1A00002"),
+            _vehicle_row(carImg1="missing.jpg", licensePlate="云A00003", vin="LFWSRXSJ5M1A00003"),
             {"licensePlate": "云A1"}]
     with Ledger.open(photos / "state") as led:
         with pytest.raises(ValidationError) as e:

@@ -156,7 +156,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     cv2.setNumThreads(1)
     variants = dict(GRADERS)
-    rep = {}
+    rep, preds = {}, {}
     for set_name in a.sets.split(","):
         path = os.path.join(a.data, set_name + ".npz")
         if not os.path.exists(path):  # a fresh checkout: render it (seeded, under a minute)
@@ -168,6 +168,7 @@ def main(argv=None):
             level, opacity = grade_all(g, d, a.models, variants[g])
             keep = d["observable"] if a.all_plumes or "core_fraction" not in d else visible(d)
             s = rep[set_name][g] = score(d, level, opacity, keep)
+            preds["%s/%s/level" % (set_name, g)], preds["%s/%s/opacity" % (set_name, g)] = level, opacity
             print("%-14s %-20s plumes exact %.3f within one %.3f | negatives >=1 %d/%d >=2 %d  [%.0f s]" % (
                 set_name, g, s["plumes"]["exact"], s["plumes"]["within_one"], s["negatives"]["ge1"],
                 s["negatives"]["n"], s["negatives"]["ge2"], time.time() - t), flush=True)
@@ -177,7 +178,8 @@ def main(argv=None):
         f.write(md + "\n")
     with open(a.out + ".json", "w") as f:
         json.dump(rep, f, indent=1)
-    print("\nwrote %s.{md,json}" % a.out)
+    np.savez_compressed(a.out + "_preds.npz", **preds)  # per crop: later breakdowns without grading again
+    print("\nwrote %s.{md,json} and %s_preds.npz" % (a.out, a.out))
     return 0
 
 

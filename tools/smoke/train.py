@@ -78,6 +78,7 @@ def main(argv=None):
     ap.add_argument("--weight-power", type=float, default=0.5, help="level weights = (1/frequency)^this")
     ap.add_argument("--reference", action="store_true", help="train the reference-aware model (11-channel input)")
     ap.add_argument("--filters", default=",".join(map(str, FILTERS)), help="conv widths of the 4 stages")
+    ap.add_argument("--limit", type=int, default=0, help="train on the first N usable crops only")
     ap.add_argument("--train-files", default="train", help="comma-separated npz names under --data")
     a = ap.parse_args(argv)
 
@@ -107,7 +108,9 @@ def main(argv=None):
 
     def load(name):
         d = np.load(os.path.join(a.data, name + ".npz"))
-        keep = d["observable"]
+        keep = d["observable"] & (d["visible"] if "visible" in d else True)
+        if a.limit and name != "val":
+            keep[np.cumsum(keep) > a.limit] = False  # the first N usable crops (the set is shuffled)
         return {k: d[k][keep] for k in ("images", "references", "opacity", "level")}
 
     parts = [load(n) for n in a.train_files.split(",")]

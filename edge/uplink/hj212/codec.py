@@ -477,42 +477,64 @@ class Reassembler:
 class StreamSplitter:
     """Cuts a byte stream (TCP) into candidate packets by the `##` + length framing.
 
-    Bytes before a `##` are skipped (counted in `skipped`); a `##` not followed by four
-    digits is skipped too. It does not check the CRC: parse_packet does."""
+    Bytes before a `##` are skipped (counted in `skipped`); a `##` not followed by four digits,
+    or whose claimed length does not end in CR LF, is skipped one byte at a time (so a stray
+    `#` right before a real packet does not swallow it). It does not check the CRC:
+    parse_packet does. Linear in the input: it walks an index over the buffer and slices once
+    per packet, and a run of `#` is skipped in one step — it used to cost a copy of the rest
+    of the buffer per `##` (2 MB of `#` took minutes and stalled the event loop)."""
 
     def __init__(self):
         self.buf = b""
         self.skipped = 0
 
     def feed(self, data):
-        self.buf += data
+        buf = self.buf + data if self.buf else bytes(data)
+        n = len(buf)
         out = []
+        pos = 0
         while True:
-            i = self.buf.find(b"##")
+            i = buf.find(b"##", pos)
             if i < 0:
-                keep = 1 if self.buf.endswith(b"#") else 0
-                self.skipped += len(self.buf) - keep
-                self.buf = self.buf[len(self.buf) - keep:]
+                keep = 1 if n > pos and buf[n - 1:] == b"#" else 0
+                self.skipped += n - pos - keep
+                self.buf = buf[n - keep:]
                 return out
-            if i:
-                self.skipped += i
-                self.buf = self.buf[i:]
-            if len(self.buf) < 6:
-                return out
-            if not _digits(self.buf[2:6]):
-                self.skipped += 2
-                self.buf = self.buf[2:]
+            self.skipped += i - pos
+            pos = i
+            if n - pos < 6:
+                break
+            if not _digits(buf[pos + 2:pos + 6]):
+                if buf[pos + 2:pos + 3] == b"#":
+                    # inside a run of #: a packet can only start at its last two, so jump there
+                    # (stripped in bounded windows: many short runs stay linear too)
+                    end = pos + 2
+                    while True:
+                        w = buf[end:end + 4096]
+                        k = len(w) - len(w.lstrip(b"#"))
+                        end += k
+                        if k < len(w) or not w:
+                            break
+                    self.skipped += end - 2 - pos
+                    pos = end - 2
+                    if end >= n:
+                        break
+                    continue
+                self.skipped += 1
+                pos += 1
                 continue
-            total = 2 + 4 + int(self.buf[2:6].decode()) + 4 + 2
-            if len(self.buf) < total:
-                return out
-            if self.buf[total - 2:total] != b"\r\n":
-                # a stray ## in garbage: resynchronise at the next ## instead of eating real packets
-                self.skipped += 2
-                self.buf = self.buf[2:]
+            total = 2 + 4 + int(buf[pos + 2:pos + 6].decode()) + 4 + 2
+            if n - pos < total:
+                break
+            if buf[pos + total - 2:pos + total] != b"\r\n":
+                # a stray ## in garbage: resynchronise instead of eating real packets
+                self.skipped += 1
+                pos += 1
                 continue
-            out.append(self.buf[:total])
-            self.buf = self.buf[total:]
+            out.append(buf[pos:pos + total])
+            pos += total
+        self.buf = buf[pos:]
+        return out
 
 
 def decode_all(packets, reassembler=None):

@@ -30,7 +30,7 @@ import logging
 
 from edge import timeutil
 from edge.errors import EdgeError, ValidationError
-from edge.logsetup import register_secret
+from edge.logsetup import clean, register_secret
 from edge.uplink.base import Delivery, PermanentError, TransientError
 from edge.uplink.hj212 import codec, edition, messages
 from edge.uplink.hj212.client import Hj212Client
@@ -82,7 +82,8 @@ class Hj212Destination:
         self.s = settings
         self.place = place
         self.client = client or Hj212Client(settings.host, settings.port, timeout_s=settings.timeout_s,
-                                            resend=settings.resend, backoff_max_s=settings.backoff_max_s)
+                                            resend=settings.resend, backoff_max_s=settings.backoff_max_s,
+                                            answer_mode=settings.answer_mode)
         self._last_qn = ""
         register_secret(settings.pw)
 
@@ -126,12 +127,16 @@ class Hj212Destination:
         answer = await self.client.request(packets, qn)
         code = answer_code(answer)
         if code is None:
-            raise TransientError("platform answered QN=%s with CN=%s and no result code" % (qn, answer.get("CN")))
+            raise TransientError("platform answered QN=%s with CN=%s and no result code"
+                                 % (qn, clean(answer.get("CN"), 20)))
         err = judge(code, item.attempt, self.s.retry_limit)
         if err is not None:
             log.warning("HJ 212 %s record %s: %s", cn, item.record_id, err.reason)
             raise err
-        return "hj212 CN=%s QN=%s result=%d (%d packets)" % (cn, qn, code, len(packets))
+        answered = getattr(answer, "packets_answered", None)
+        how = ("%d packets, each answered" % answered if answered else
+               "%d packet%s, answered after the last" % (len(packets), "" if len(packets) == 1 else "s"))
+        return "hj212 CN=%s QN=%s result=%d (%s)" % (cn, qn, code, how)
 
     async def close(self):
         await self.client.close()

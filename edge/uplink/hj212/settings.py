@@ -18,6 +18,13 @@ class Hj212Settings:
     edition: Literal["2017", "2025"] = setting("2017", doc="HJ 212 edition (Flag version bits). The Ningxia guide names 2017.")
     timeout_s: float = setting(10.0, doc="Seconds to wait for the platform's answer.", min=1, max=300)
     resend: int = setting(3, doc="Resends of one packet without an answer before it counts as failed.", min=0, max=20)
+    answer_mode: Literal["packet", "message"] = setting(
+        "packet", doc="What the platform answers. \"packet\" (HJ 212-2017 §6.3): every packet whose Flag asks for it,\n"
+                      "split packets one by one: each packet is sent, answered (or resent: same QN, same PNO) before\n"
+                      "the next, and a record counts as delivered only when all its packets were answered.\n"
+                      "\"message\": one answer per message once the platform has it whole; only an answer after the\n"
+                      "last packet counts. \"packet\" is safe with either platform (it never delivers to a\n"
+                      "once-per-message platform, and says so); \"message\" with a per-packet platform would miss a lost packet.")
     max_segment: int = setting(1024, doc="Largest data segment per packet in bytes; longer messages (photos) are split "
                                           "with PNUM/PNO. HJ 212-2017 allows 1024; the length field allows 9999.",
                                min=256, max=9999)

@@ -21,12 +21,24 @@ Spec readings and decisions (also in the README):
                    → fetch a new token once, then transient;
       signature  — 验签/签名/解密/密钥/signature/decrypt → transient (our keys or the
                    platform's config are wrong: an alarm, not the record's fault);
-      duplicate  — 已存在/重复/duplicate → the platform already holds it (the destination
-                   counts that as delivered: a lost ack must not park a record forever);
+      busy       — 频繁/稍后/限流/请勿重复/too many/rate limit → transient (a rate limit: "请勿重复
+                   提交" is not a duplicate answer, whatever it contains);
+      duplicate  — 已存在/数据重复/记录重复/重复上传/重复数据/duplicate → the platform already holds it
+                   (the destination counts that as delivered: a lost ack must not park a record);
       rejected   — other 4xx codes (not 408/429), or 必填/不能为空/为空/格式/不正确/非法/
                    无效/不合法/校验/缺少/不存在/超出/invalid/required/missing → permanent;
       server     — anything else (500 without a recognised reason, unknown codes) → transient.
     HTTP 5xx, timeouts, connection errors and non-JSON bodies are transient.
+  * Redirects are never followed: aiohttp would turn a 301/302 into a body-less GET to
+    another host (whose 200 then "delivers" the record) and resend the envelope and
+    X-Client-Id with 307/308, https to http included. A 3xx is a transient error naming the
+    Location; the fix is the base_url.
+  * Answers are bounded: a Content-Length above `max_answer_bytes` is refused unread and a
+    body is read in chunks only up to that size (a broken platform once took the lane to
+    6–9 GB in one timeout). A pull stops at `max_pull_records` / `max_pull_bytes` (the date is
+    not advanced), and pulled records that cannot be used (not an object, no id, a nested
+    value where text belongs…) are skipped with a warning (edge/uplink/yunnan/pulled.py).
+    Platform text is cleaned before it is logged or raised (a newline in a message forged a log line).
   * Retries inside one call: `retries` more attempts on transient trouble, delay
     backoff_s·2^n capped at backoff_max_s, full jitter (uniform 0..delay) so many lanes
     coming back after an outage do not hit the platform in step. The outbox retries later.
@@ -54,6 +66,7 @@ import time
 
 import aiohttp
 
+from edge.logsetup import RateLimited, clean, mask_urls
 from edge.uplink.yunnan import crypto, endpoints
 
 log = logging.getLogger("edge.uplink.yunnan")
@@ -61,6 +74,9 @@ log = logging.getLogger("edge.uplink.yunnan")
 USER_AGENT = "edge-gate/yunnan"
 PAGE_LIMIT = 100            # 6.6/6.7/6.9: at most 100 records per answer
 CONFIRM_LIMIT = 100         # 6.10: at most 100 ids per confirmation
+MAX_ANSWER_BYTES = 4 << 20  # a page of 100 records is ~100 KB; an access ack a few hundred bytes
+MAX_PULL_RECORDS = 50_000   # per list and pull (a province's exceed list is a few thousand)
+MAX_PULL_BYTES = 64 << 20
 
 
 class YunnanError(Exception):
@@ -81,6 +97,8 @@ class PlatformError(YunnanError):
     """The platform answered with code ≠ 200; `message` is the platform's own text."""
 
     def __init__(self, code, message: str, endpoint: str = "", http_status: int = 200):
+        message = clean(message, 500)
+        code = clean(code, 40) if not isinstance(code, int) else code
         self.code = code
         self.http_status = http_status
         self.kind = classify(code, message)
@@ -91,13 +109,14 @@ class PlatformError(YunnanError):
 
 _AUTH = re.compile(r"token|令牌|认证|授权|过期|登录|unauthori[sz]ed|forbidden|expired", re.I)
 _SIGNATURE = re.compile(r"验签|签名|解密|密钥|signature|decrypt", re.I)
-_DUPLICATE = re.compile(r"已存在|重复|duplicate|already exists", re.I)
+_BUSY = re.compile(r"频繁|稍后|限流|请勿重复|不要重复|重复请求|重复提交|too many|rate.?limit|try again later|busy", re.I)
+_DUPLICATE = re.compile(r"已存在|已经存在|数据重复|记录重复|重复上传|重复数据|重复的记录|duplicate|already exists", re.I)
 _REJECTED = re.compile(r"必填|不能为空|为空|格式|不正确|非法|无效|不合法|校验|缺少|不存在|超出|"
                        r"invalid|required|missing", re.I)
 
 
 def classify(code, message: str) -> str:
-    """auth | signature | duplicate | rejected | server (see the module docstring)."""
+    """auth | signature | busy | duplicate | rejected | server (see the module docstring)."""
     try:
         c = int(code)
     except (TypeError, ValueError):
@@ -107,6 +126,8 @@ def classify(code, message: str) -> str:
         return "auth"
     if _SIGNATURE.search(message):
         return "signature"
+    if c == 429 or _BUSY.search(message):
+        return "busy"
     if _DUPLICATE.search(message):
         return "duplicate"
     if c is not None and 400 <= c < 500 and c not in (408, 429):
@@ -142,7 +163,8 @@ class YunnanClient:
                  sign_scope: str = "key+content", sign_input: str = "bytes",
                  timeout_s: float = 15.0, retries: int = 3, backoff_s: float = 0.5,
                  backoff_max_s: float = 10.0, token_margin_s: float = 300.0, ca_file: str = "",
-                 clock=time.monotonic):
+                 max_answer_bytes: int = MAX_ANSWER_BYTES, max_pull_records: int = MAX_PULL_RECORDS,
+                 max_pull_bytes: int = MAX_PULL_BYTES, clock=time.monotonic):
         self.base_url = base_url
         self.paths = endpoints.paths(paths)
         self.client_private = client_private
@@ -157,6 +179,11 @@ class YunnanClient:
         self.backoff_max_s = backoff_max_s
         self.token_margin_s = token_margin_s
         self.ca_file = ca_file
+        self.max_answer_bytes = max_answer_bytes
+        self.max_pull_records = max_pull_records
+        self.max_pull_bytes = max_pull_bytes
+        self.last_answer_bytes = 0
+        self._skipped_log = RateLimited(log, 300.0)
         self.clock = clock
         self._session: aiohttp.ClientSession | None = None
         self._token: str | None = None
@@ -176,7 +203,9 @@ class YunnanClient:
             raise EdgeError("[uplink.yunnan] is missing from the config")
         kw = dict(paths=y.paths, sign_scope=y.sign_scope, sign_input=y.sign_input,
                   timeout_s=y.timeout_s, retries=y.retries, backoff_s=y.backoff_s,
-                  backoff_max_s=y.backoff_max_s, token_margin_s=y.token_margin_s, ca_file=y.ca_file)
+                  backoff_max_s=y.backoff_max_s, token_margin_s=y.token_margin_s, ca_file=y.ca_file,
+                  max_answer_bytes=y.max_answer_kb * 1024, max_pull_records=y.max_pull_records,
+                  max_pull_bytes=y.max_pull_mb << 20)
         if registered:
             creds = credentials.load_platform(config.state_dir)
             try:
@@ -197,7 +226,16 @@ class YunnanClient:
     def _ssl(self):
         if not self.base_url.startswith("https:"):
             return None
-        return ssl.create_default_context(cafile=self.ca_file or None)
+        from edge.errors import EdgeError
+        try:
+            return ssl.create_default_context(cafile=self.ca_file or None)
+        except FileNotFoundError:
+            raise EdgeError("[uplink.yunnan] ca_file %s: no such file" % self.ca_file) from None
+        except IsADirectoryError:
+            raise EdgeError("[uplink.yunnan] ca_file %s: is a folder, not a CA bundle" % self.ca_file) from None
+        except (ssl.SSLError, OSError, ValueError) as e:
+            raise EdgeError("[uplink.yunnan] ca_file %s: not a usable CA bundle (%s)"
+                            % (self.ca_file, clean(getattr(e, "reason", None) or e, 120))) from None
 
     async def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -227,14 +265,20 @@ class YunnanClient:
         """One HTTP POST; → the platform's JSON answer (any code). Raises TransportError."""
         sess = await self.session()
         try:
-            async with sess.post(self.url(name), data=body, headers=headers,
+            # allow_redirects=False: see the module docstring (a 302 would "deliver" to a GET elsewhere)
+            async with sess.post(self.url(name), data=body, headers=headers, allow_redirects=False,
                                  timeout=aiohttp.ClientTimeout(total=self.timeout_s)) as resp:
-                raw = await resp.read()
                 status = resp.status
+                if 300 <= status < 400:
+                    where = clean(mask_urls(resp.headers.get("Location", "")), 200) or "(no Location)"
+                    raise TransportError("HTTP %d redirect to %s not followed (a sealed request is never sent "
+                                         "anywhere but [uplink.yunnan] base_url; fix base_url if the platform moved)"
+                                         % (status, where), name)
+                raw = await self._read_bounded(resp, name)
         except asyncio.TimeoutError:
             raise TransportError("timed out after %.1f s" % self.timeout_s, name) from None
         except aiohttp.ClientError as e:
-            raise TransportError("%s: %s" % (type(e).__name__, e), name) from None
+            raise TransportError("%s: %s" % (type(e).__name__, clean(e, 200)), name) from None
         try:
             answer = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -247,6 +291,20 @@ class YunnanClient:
         if status >= 500 and answer.get("code") in (200, "200"):
             raise TransportError("HTTP %d" % status, name)
         return answer
+
+    async def _read_bounded(self, resp, name: str) -> bytes:
+        cap = self.max_answer_bytes
+        if resp.content_length is not None and resp.content_length > cap:
+            raise TransportError("answer of %d bytes refused unread (limit %d: [uplink.yunnan] max_answer_kb)"
+                                 % (resp.content_length, cap), name)
+        raw = bytearray()
+        async for chunk in resp.content.iter_chunked(65536):
+            raw += chunk
+            if len(raw) > cap:
+                raise TransportError("answer larger than %d bytes: stopped reading ([uplink.yunnan] max_answer_kb)"
+                                     % cap, name)
+        self.last_answer_bytes = len(raw)
+        return bytes(raw)
 
     def _check_code(self, name: str, answer: dict) -> None:
         code = answer.get("code")
@@ -409,10 +467,14 @@ class YunnanClient:
         return len(ids)
 
     async def pull_pages(self, name: str, payload: dict, max_pages: int = 1000):
-        """Yield each page's record list of a paged pull (6.6/6.7/6.9) until isNew = "0"."""
+        """Yield each page's usable records of a paged pull (6.6/6.7/6.9) until isNew = "0";
+        TransportError when the pull outgrows max_pull_records / max_pull_bytes."""
+        from edge.uplink.yunnan import pulled
         seen: set = set()
+        total_records = total_bytes = skipped = 0
         for page in range(max_pages):
             data = await self.call(name, payload)
+            total_bytes += self.last_answer_bytes
             if data is None:
                 return
             if not isinstance(data, dict):
@@ -424,8 +486,18 @@ class YunnanClient:
                 raise TransportError("%s: records is not a list" % name, name)
             if len(records) > PAGE_LIMIT:
                 log.warning("%s: page of %d records (spec: at most %d)", name, len(records), PAGE_LIMIT)
-            ids = {str(r.get("alarmId") or r.get("strategyId") or r.get("recordId") or json.dumps(r, sort_keys=True))
-                   for r in records if isinstance(r, dict)}
+            records, bad = pulled.usable(name, records)
+            if bad:
+                skipped += len(bad)
+                self._skipped_log.warning("%s: skipped %d malformed record(s) from the platform (%s)",
+                                          name, len(bad), clean("; ".join(bad[:3]), 300))
+            total_records += len(records)
+            if total_records > self.max_pull_records or total_bytes > self.max_pull_bytes:
+                raise TransportError("%s: pull stopped after %d records / %.1f MB, the platform still sending "
+                                     "(limits [uplink.yunnan] max_pull_records = %d, max_pull_mb = %d); the pull "
+                                     "date is kept" % (name, total_records, total_bytes / 1e6, self.max_pull_records,
+                                                       self.max_pull_bytes >> 20), name)
+            ids = {pulled.record_key(name, r) for r in records}
             fresh = ids - seen
             seen |= ids
             yield records

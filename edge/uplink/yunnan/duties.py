@@ -16,7 +16,7 @@ class YunnanDuties:
     def __init__(self, config, client: YunnanClient | None = None, cache: PlatformCache | None = None):
         self.config = config
         self.client = client or YunnanClient.from_config(config)
-        self.cache = cache or PlatformCache.open(config.state_dir)
+        self.cache = cache or PlatformCache.from_config(config)
 
     async def heartbeat(self) -> str:
         answer, _ = await self.client.heartbeat(self.config.site.enterprise_id)

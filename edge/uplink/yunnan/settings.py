@@ -44,6 +44,15 @@ class YunnanSettings:
                 "alarm_vehicle alarm_confirm vehicle machinery access exceed_verification. Defaults are the\n"
                 "section 6 paths (/vehicleInfo, /alarmConfirm, /exceedVehicleConfirm, ...).",
                                     check=_check_paths)
+    max_answer_kb: int = setting(4096, doc="Largest platform answer read, in KiB (a page of 100 records is ~100 KiB); a\n"
+                                           "bigger one is a transient error, never read into memory.", min=64, max=65536)
+    max_pull_records: int = setting(50000, doc="Records one pull of one list may bring (exceed vehicles, strategies, alarms);\n"
+                                               "beyond it the pull stops as failed and its date is not advanced.",
+                                    min=100, max=10_000_000)
+    max_pull_mb: int = setting(64, doc="Bytes one pull of one list may bring, in MiB (same rule).", min=1, max=4096)
+    cache_max_mb: int = setting(256, doc="Largest size of the platform cache on flash, in MiB: a platform flooding pulls\n"
+                                         "cannot fill the disk the outbox needs; a full cache refuses new records (an error).",
+                                min=8, max=16384)
     pull_start: str = setting("2000-01-01", doc="vehicleTimestamp/strategyTimestamp/alarmTimestamp of the very first pull\n"
                                                 "(later pulls resume from the persisted date).",
                               pattern=r"\d{4}-\d{2}-\d{2}", rule="YYYY-MM-DD")
