@@ -1,7 +1,7 @@
 """Truck plates and colour through the real reader: the simulated lane's five trucks read with
 the right plate and colour (the yellow one was read yellow-green, so the ledger turned it
 away), a two-row plate whose top row the detector's quad cuts off is read from the plate's
-coloured outline, and the colour decision respects what the read's format allows."""
+coloured outline (the outline model sees the top row too), and the colour decision respects what the read's format allows."""
 import numpy as np
 import pytest
 
@@ -67,10 +67,23 @@ def test_two_row_plate_keeps_its_top_row(reader, monkeypatch):
     text, frame, corners = _two_row_truck()
     r = reader.read(frame)[0]
     assert r["plate"] == text and r["rows"] == 2 and r["color"] == "yellow"
-    # without the outline (and the grow ladder) the province and letter are lost
+    # without the outline model, the outline (and the grow ladder) the province and letter are lost
+    monkeypatch.setattr(reader, "quad_model", None)
     monkeypatch.setattr(refine, "outline", lambda f, c: None)
     monkeypatch.setattr(reader_mod, "TWO_ROW_TOP_LADDER", ())
     assert reader.read(frame)[0]["plate"] == text[2:]
+
+
+def test_outline_model_sees_the_top_row_above_a_cut_quad(reader):
+    # renderer A (fonts): a typeface the outline model never trained on
+    text, frame, corners = _two_row_truck()
+    cut = corners.copy()
+    cut[:2, 1] += (corners[3, 1] - corners[0, 1]) * 0.4       # the top 40 % cut off
+    q, p_two = reader.quad_model.corners(frame, cut)
+    assert p_two > 0.5
+    w = corners[1, 0] - corners[0, 0]
+    assert np.abs(q - corners).max() < 0.15 * w
+    assert q[:2, 1].mean() < cut[:2, 1].mean() - 0.2 * (corners[3, 1] - corners[0, 1])
 
 
 def test_outline_finds_the_whole_plate_around_a_cut_quad():

@@ -12,6 +12,7 @@ crop (loose or tilted crops). Measured effect of each: models/plate_rec.md.
 """
 from __future__ import annotations
 
+from itertools import islice
 from pathlib import Path
 
 import cv2
@@ -19,7 +20,7 @@ import numpy as np
 
 from edge.vision.interpreter import load_model, models_dir as default_models_dir
 from edge.vision.plates import color as colormod
-from edge.vision.plates import formats, ledger_snap, province, rectify, refine
+from edge.vision.plates import formats, ledger_snap, province, quad, rectify, refine
 from edge.vision.plates.detector import Detection, PlateDetector, nms
 from edge.vision.plates.recognizer import PlateRecognizer, Read, load_dictionary
 
@@ -28,6 +29,7 @@ MIN_CHARS = 5
 WEAK_SCORE = 0.05            # detections down to this score are read, but must be confirmed
 WEAK_MIN_CONFIDENCE = 0.5    # ...by a valid format and this recogniser confidence
 MAX_WEAK = 2
+MAX_RETRIES = 2           # re-reads from other corners when a plate's read fails (bounds a failing frame's cost)
 WIDE_ASPECT = 640 / 384   # frames at least this wide per high fit the 384x640 detector
 TWO_ROW_TOP_GROW = 0.12
 TWO_ROW_TOP_LADDER = (0.35, 0.6)   # when a read fails and the plate has no clear outline
@@ -91,6 +93,8 @@ class PlateReader:
         colour_model = d / "plate_color_fp32.tflite"
         self.color_model = colormod.ColorModel(load_model(colour_model, threads, delegate)) \
             if colour_model.is_file() else None
+        quad_model = d / "plate_quad_fp32.tflite"
+        self.quad_model = quad.QuadModel(load_model(quad_model, threads, delegate)) if quad_model.is_file() else None
         province_model = d / "plate_province_fp32.tflite"
         self.province_model = province.ProvinceModel(load_model(province_model, threads, delegate)) \
             if province_model.is_file() else None
@@ -168,6 +172,22 @@ class PlateReader:
                 return alt + (not two_row,)
         return plate, rd, colour, two_row
 
+    def _retry_quads(self, frame, corners, color):
+        """Other corners for a plate whose read failed, best first, each computed only when
+        the one before did not give a valid read: (corners, two_row or None for by aspect)."""
+        if self.quad_model is not None:
+            q, p_two = self.quad_model.corners(frame, corners)
+            yield q, p_two >= 0.5
+        q = refine.outline(frame, corners)
+        if q is not None:
+            yield q, None
+        elif color == "yellow":
+            # no clear outline (a plate on a body of its own colour): a yellow two-row plate
+            # whose top row lies this far above the quad, in quad heights (only yellow: the
+            # ghosts of an empty frame would each pay two more reads)
+            for g in TWO_ROW_TOP_LADDER:
+                yield rectify.expand(corners, top=g), True
+
     def read_plate(self, frame, corners, det_score=1.0, box=None, two_row=None, detected=True, ledger=None,
                    outline=True):
         """One read dict for the plate with `corners` (TL, TR, BR, BL) in `frame`;
@@ -178,14 +198,9 @@ class PlateReader:
         plate, rd, colour, two_row = self._read_quad(frame, corners, two_row, detected)
         if detected and outline and not formats.check(rd.text).ok:
             # the detector's quad around a two-row plate holds only its bottom row (and some
-            # quads start inside the province): read again from the plate's coloured outline
-            quad = refine.outline(frame, corners)
-            # no clear outline (a plate on a body of its own colour): a yellow two-row plate
-            # whose top row lies this far above the quad, in quad heights (only yellow:
-            # the ghosts of an empty frame would each pay two more reads)
-            tries = [(quad, None)] if quad is not None else [
-                (rectify.expand(corners, top=g), True) for g in TWO_ROW_TOP_LADDER if colour[0] == "yellow"]
-            for q, rows in tries:
+            # quads start inside the province): read again from the plate's own corners, as
+            # the outline model sees them, then as its coloured outline shows them
+            for q, rows in islice(self._retry_quads(frame, corners, colour[0]), MAX_RETRIES):
                 alt = self._read_quad(frame, q, rows, False)
                 if (formats.check(alt[1].text).ok, alt[1].confidence) > (formats.check(rd.text).ok, rd.confidence):
                     (plate, rd, colour, two_row), corners = alt, q
