@@ -17,6 +17,7 @@ from edge.io.settings import DisplaySettings
 from edge.lane.settings import LaneSettings
 from edge.lane.smoke_settings import SmokeSettings
 from edge.policy.settings import PolicySettings
+from edge.site.settings import MqttSettings
 from edge.store.settings import OutboxSettings
 from edge.uplink.settings import UplinkSettings
 from edge.vision.settings import VisionSettings
@@ -139,6 +140,7 @@ class Config:
     smoke: SmokeSettings = setting(SmokeSettings, doc="Black-smoke camera (optional).")
     policy: PolicySettings = setting(PolicySettings, doc="Gate decision: local rules (README \"Gate decision\").")
     display: DisplaySettings = setting(DisplaySettings, doc="LED display and voice module on RS-485 (HJ 1321 function 8).")
+    mqtt: MqttSettings = setting(MqttSettings, doc="Site broker: lanes of one site coordinate over MQTT (README \"One site, many lanes\").")
     web: WebSettings = setting(WebSettings, doc="Status page (guard house, phones at the gate).")
     enterprise: EnterpriseSettings | None = setting(None, doc="Enterprise details uploaded to the platform (Yunnan 6.3).")
     cameras: list[CameraSettings] = setting([], doc="Cameras (Yunnan 6.4).")

@@ -1,6 +1,7 @@
 """The whole gate on the simulated board — what `bash tools/dev sim` runs.
 
     .venv/bin/python tools/sim_lane.py [--seconds N] [--state DIR] [--fresh] [--json FILE]
+    .venv/bin/python tools/sim_lane.py --lanes N ...     a site of N lanes on one broker (tools/sim_site.py)
 
 1. renders the lane camera's pictures (tools/lpr/render.py): an empty lane and five trucks, and
    serves "what the camera sees now" over RTSP with the real GStreamer server
@@ -394,6 +395,10 @@ def run_summary(config: Path, started: float) -> list[str]:
 
 # ---------------------------------------------------------------------- main
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if any(x == "--lanes" or x.startswith("--lanes=") for x in argv):   # a whole site: tools/sim_site.py
+        from tools.sim_site import main as site_main
+        return site_main(argv)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=0,
                     help="stop this many seconds after the start (default: keep the lane running until Ctrl-C)")

@@ -33,9 +33,9 @@ request (endpoint omitted: any request except init-auth):
 Hostile pulls, from Python: `platform.flood = True` answers every pull page with 100 new
 records of ~10 KB and isNew "1", forever; `platform.page_extras[endpoint] = [...]` appends
 those (malformed) records to every page of that pull.
-Other admin calls: GET /_sim/state (counts; accessDuplicates), GET /_sim/record-ids
+Other admin calls: GET /_sim/state (counts; accessDuplicates, confirmDuplicates, heartbeatTimes), GET /_sim/record-ids
 ({recordId: times received}), POST /_sim/expire-tokens, POST /_sim/seed
-{"exceed": N, "strategies": N, "alarms": N}, DELETE /_sim/faults, POST /_sim/clock
+{"exceed": N, "strategies": N, "alarms": N, "date": "YYYY-MM-DD"}, DELETE /_sim/faults, POST /_sim/clock
 {"offset_s": S} (the platform's clock runs S seconds off: its HTTP Date headers show it).
 
 From Python: `platform.record_ids` (Counter of vehicleAccess recordIds: duplicates visible),
@@ -183,6 +183,7 @@ class Platform:
         self.record_ids: collections.Counter = collections.Counter()     # vehicleAccess recordId -> times
         self.requests: list[dict] = []               # endpoint, headers, verdict per request
         self.heartbeats: dict[str, int] = collections.Counter()
+        self.heartbeat_times: list[float] = []       # wall time of each heartbeat (gaps, per site)
         self.exceed: list[tuple[str, dict]] = []     # (date YYYY-MM-DD, record)
         self.strategies: list[tuple[str, dict]] = []
         self.alarms: list[tuple[str, dict]] = []
@@ -264,6 +265,10 @@ class Platform:
                 "accessDuplicates": sum(n - 1 for n in self.record_ids.values() if n > 1),
                 "confirmedStrategies": len(self.confirmed_strategies),
                 "confirmedAlarms": len(self.confirmed_alarms),
+                # an id confirmed in two calls: two lanes (or one lane twice) confirmed one pull
+                "confirmDuplicates": {k: sorted(i for i, n in collections.Counter(
+                    i for call in calls for i in call).items() if n > 1) for k, calls in self.confirm_calls.items()},
+                "heartbeatTimes": list(self.heartbeat_times),
                 "faultsPending": [dict(f) for f in self.faults],
                 "faultsFired": dict(self.faults_fired),
                 "notOk": sum(1 for r in self.requests if not r["verdict"].startswith("ok"))}
@@ -457,6 +462,7 @@ class Platform:
         if obj["enterpriseId"] != ent["enterpriseId"]:
             raise Reject("enterpriseId 不存在")
         self.heartbeats[obj["enterpriseId"]] += 1
+        self.heartbeat_times.append(time.time())
         self.received["heartbeat"].append(obj)
         return "企业联网信息更新成功", None
 
@@ -577,9 +583,10 @@ def create_app(platform: Platform, base_path: str = BASE_PATH, paths: dict | Non
 
     async def seed(request):
         obj = await request.json()
-        platform.seed_exceed(int(obj.get("exceed", 0)))
-        platform.seed_strategies(int(obj.get("strategies", 0)))
-        platform.seed_alarms(int(obj.get("alarms", 0)))
+        date = obj.get("date", "2025-08-01")      # the day the platform added them (pulls ask "since")
+        platform.seed_exceed(int(obj.get("exceed", 0)), date)
+        platform.seed_strategies(int(obj.get("strategies", 0)), date)
+        platform.seed_alarms(int(obj.get("alarms", 0)), date)
         # whole records too: a scenario puts one given plate on the list, one given alert in force
         for rec in obj.get("exceed_records", ()):
             platform.exceed.append((obj.get("date", "2025-08-01"), rec))

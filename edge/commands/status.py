@@ -25,6 +25,13 @@ def format_status(st: dict) -> list[str]:
     out = ["lane %s %s (%s) on %s, up %ss, %s" % (st.get("gate"), st.get("lane") or "", st.get("direction"),
                                                 st.get("board"), st.get("uptime_s"), st.get("role", "solo"))]
     out.append("state: %s   barrier: %s" % (st.get("state"), (st.get("barrier") or {}).get("state")))
+    site = st.get("site")
+    if site:   # [mqtt] url set (edge/site/node.py)
+        c = site.get("cache") or {}
+        out.append("site: %s, leader %s%s; cache version %s%s" % (
+            "connected" if site.get("connected") else "NO BROKER", site.get("leader") or "none",
+            " (solo: no broker)" if site.get("solo") else "", st.get("cache_version"),
+            " STALE (%s, last in step %s s ago)" % (c.get("why"), c.get("age_s")) if c.get("stale") else ""))
     w = st.get("waiting")
     if w:
         out.append("waiting: %s %s for %ss (%s)" % (w.get("plate") or "(unread)", w.get("color") or "",

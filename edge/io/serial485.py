@@ -19,6 +19,7 @@ import errno
 import logging
 import os
 import select
+import threading
 import termios
 import time
 import tty
@@ -89,6 +90,9 @@ class _PtyLink:
         self.master, self.path = master, path
         self._poll = select.poll()
         self._poll.register(master, select.POLLOUT)
+        # status() runs in worker threads (status.json, the site state) while the loop writes:
+        # one poll object polled from two threads at once raises "concurrent poll() invocation"
+        self._poll_lock = threading.Lock()
 
     @classmethod
     async def open(cls):
@@ -103,7 +107,8 @@ class _PtyLink:
     @property
     def attached(self) -> bool:
         """Something has the far end open (a pty master sees POLLHUP while nobody does)."""
-        return not any(ev & select.POLLHUP for _, ev in self._poll.poll(0))
+        with self._poll_lock:
+            return not any(ev & select.POLLHUP for _, ev in self._poll.poll(0))
 
     async def read(self) -> bytes:
         loop = asyncio.get_running_loop()

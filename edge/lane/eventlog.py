@@ -31,7 +31,7 @@ CREATE INDEX IF NOT EXISTS event_plate ON event(plate);
 TYPES = ("allow", "refuse", "barrier_open", "barrier_close", "manual_lift", "manual_entry", "alarm",
          "smoke", "smoke_review", "vehicle_arrive", "vehicle_leave", "display", "voice", "register", "cargo",
          "camera_down", "camera_up", "tailgate", "anti_smash", "loop_stuck", "relay_fault", "login",
-         "action", "lane_start", "lane_stop", "passage", "awaiting_manual")
+         "action", "lane_start", "lane_stop", "passage", "awaiting_manual", "site_role")
 
 
 class EventLog(SqliteStore):

@@ -52,6 +52,7 @@ class LaneService:
         self.alarms: list[dict] = []           # the newest alarms, for the status
         self.bus = EventBus()
         self.watchdog = None
+        self.site = None                       # edge/site/node.py SiteNode when [mqtt] url is set
 
     # ------------------------------------------------------------------ life
     async def run(self, stop: asyncio.Event) -> None:
@@ -84,10 +85,22 @@ class LaneService:
         self.watchdog = Watchdog(self)
         sup.add("watchdog", self.watchdog.run)
         lane = self.config.lane
+        duties = {}
         if lane.site_duties and "yunnan" in self.config.uplink.destinations:
-            sup.add("platform", self._platform_job)
+            duties["platform"] = self._platform_job
         if lane.site_duties and "hj212" in self.config.uplink.destinations:
-            sup.add("hj212-status", self._hj212_status_job)
+            duties["hj212-status"] = self._hj212_status_job
+        # [mqtt] url set: the site elects one leader; the duty jobs run only while this lane
+        # leads (edge/site/node.py) and stop the moment its lease runs out
+        from edge.site.node import SiteNode
+        self.site = SiteNode.from_service(self)
+        if self.site is not None:
+            sup.add("site", self.site.run)
+            if "yunnan" in self.config.uplink.destinations and lane.site_duties:
+                duties["site-uploads"] = self.site.uploads_job
+            duties = {name: self.site.while_leader(name, job) for name, job in duties.items()}
+        for name, job in duties.items():
+            sup.add(name, job)
         if self.config.smoke.camera:
             from edge.lane.smoke import SmokeJob
             self.camera(next(c for c in self.config.cameras if c.cameraName == self.config.smoke.camera))
@@ -367,7 +380,9 @@ class LaneService:
         if self._rules is None:
             self._rules = policy.compile_rules(self.config.policy)
         now = timeutil.fmt_datetime(timeutil.now())
-        return [self.config.site.lane_name or "欢迎光临", "管控状态: " + policy.control_text(strategies, self._rules, now)]
+        stale = self.site.stale_line() if self.site else None   # deciding from a cache the site may have moved on from
+        return [self.config.site.lane_name or "欢迎光临", "管控状态: " + policy.control_text(strategies, self._rules, now)] + (
+            [stale] if stale else [])
 
     # ------------------------------------------------------------------ records
     def passage(self, plate: str, color: str, photos: dict, *, vehicle=None, manual: bool = False,
@@ -506,7 +521,10 @@ class LaneService:
             "cameras": {name: c.status() for name, c in self.cameras.items()},
             "platform": self.platform, "passages": self.passages,
             "smoke": self.smoke.status() if self.smoke else None,
-            "direction": self.config.lane.direction, "role": "solo", "alarms": self.alarms,
+            "direction": self.config.lane.direction, "alarms": self.alarms,
+            "role": self.site.role if self.site else "solo",
+            "cache_version": self.site.cache_version if self.site else None,
+            "site": self.site.status() if self.site else None,
             "watchdog": self.watchdog.state if self.watchdog else None,
             "outbox": {"pending": sum(pending.values()), "rejected": ob.count(state="rejected") if ob else 0},
             **(self.gate.status() if self.gate is not None else {"state": "no gate"}),

@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS machinery (
 CREATE TABLE IF NOT EXISTS image (
     kind TEXT NOT NULL, owner TEXT NOT NULL, field TEXT NOT NULL, jpeg BLOB NOT NULL,
     PRIMARY KEY (kind, owner, field));
+CREATE TABLE IF NOT EXISTS site_version (list TEXT PRIMARY KEY, version INTEGER NOT NULL, at TEXT NOT NULL);
 """
 
 DATA_URL = "data:image/jpeg;base64,"
@@ -213,6 +214,75 @@ class Ledger(SqliteStore):
     @locked
     def count(self, kind: str) -> int:
         return self.db.execute("SELECT count(*) FROM %s" % KINDS[kind][0]).fetchone()[0]
+
+    # ------------------------------------------------------------ site replication (edge/site)
+    # The site leader distributes the ledger as entries {"id", "data", "changed_at", "uploaded_at",
+    # "upload_error", "images": {field: sha256}}: the fields travel in the list, the photos only
+    # to the leader (it uploads the ledger) and to whichever lane asks for them.
+    @locked
+    def site_export(self, kind: str) -> list[dict]:
+        import hashlib
+        table = KINDS[kind][0]
+        digests: dict[str, dict] = {}
+        for owner, field, jpeg in self.db.execute("SELECT owner, field, jpeg FROM image WHERE kind=?", (table,)):
+            digests.setdefault(owner, {})[field] = hashlib.sha256(bytes(jpeg)).hexdigest()
+        return [{"id": r["id"], "data": json.loads(r["data"]), "changed_at": r["changed_at"],
+                 "uploaded_at": r["uploaded_at"], "upload_error": r["upload_error"], "images": digests.get(r["id"], {})}
+                for r in self.db.execute("SELECT * FROM %s ORDER BY id" % table)]
+
+    @locked
+    def site_write(self, kind: str, upserts, removes=(), *, replace: bool = False,
+                   images: dict | None = None, version: int | None = None, keep=()) -> None:
+        """Apply a snapshot (replace=True) or a delta; `images` {id: {field: jpeg}} when known.
+        Entries in `keep` (made here, not yet merged by the site) are left as they are.
+        Photos held here that the site entry no longer names (by digest) are dropped."""
+        import hashlib
+        table = KINDS[kind][0]
+        images = images or {}
+        keep = {str(i) for i in keep}
+        upserts = [e for e in upserts if str(e["id"]) not in keep]
+        listed = {str(e["id"]) for e in upserts} | keep
+        with self.db:
+            self.db.execute("BEGIN")
+            gone = [i for i in removes if str(i) not in keep]
+            if replace:
+                gone += [r[0] for r in self.db.execute("SELECT id FROM %s" % table) if r[0] not in listed]
+            for oid in gone:
+                self.db.execute("DELETE FROM %s WHERE id=?" % table, (str(oid),))
+                self.db.execute("DELETE FROM image WHERE kind=? AND owner=?", (table, str(oid)))
+            for e in upserts:
+                oid, f = str(e["id"]), e["data"]
+                self.db.execute("INSERT OR REPLACE INTO %s(id, plate_key, plate_color, data, changed_at, uploaded_at, "
+                                "upload_error) VALUES (?,?,?,?,?,?,?)" % table,
+                                (oid, plate_key(f.get("licensePlate")), f.get("plateColor"),
+                                 json.dumps(f, ensure_ascii=False, sort_keys=True), e.get("changed_at") or now_text(),
+                                 e.get("uploaded_at"), e.get("upload_error")))
+                wanted = e.get("images") or {}
+                if oid in images:
+                    self.db.execute("DELETE FROM image WHERE kind=? AND owner=?", (table, oid))
+                    self.db.executemany("INSERT INTO image VALUES (?,?,?,?)",
+                                        [(table, oid, fld, jpeg) for fld, jpeg in images[oid].items()])
+                    continue
+                for fld, jpeg in list(self.db.execute("SELECT field, jpeg FROM image WHERE kind=? AND owner=?",
+                                                      (table, oid))):
+                    if wanted.get(fld) != hashlib.sha256(bytes(jpeg)).hexdigest():
+                        self.db.execute("DELETE FROM image WHERE kind=? AND owner=? AND field=?", (table, oid, fld))
+            if version is not None:
+                self.db.execute("INSERT OR REPLACE INTO site_version VALUES (?,?,?)", (kind, int(version), now_text()))
+
+    @locked
+    def site_versions(self) -> dict:
+        return {r[0]: r[1] for r in self.db.execute("SELECT list, version FROM site_version")}
+
+    @locked
+    def set_site_version(self, kind: str, version: int) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO site_version VALUES (?,?,?)", (kind, int(version), now_text()))
+
+    @locked
+    def data_version(self) -> int:
+        """Changes committed by other connections (the gate's registrations, `edge ledger import`) bump it."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
 
 
 # ---------------------------------------------------------------- import files

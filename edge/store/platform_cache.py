@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS exceed_verification (
 CREATE INDEX IF NOT EXISTS exceed_verification_plate ON exceed_verification(plate_key);
 CREATE TABLE IF NOT EXISTS pull_state (
     list TEXT PRIMARY KEY, timestamp TEXT NOT NULL, pulled_at TEXT NOT NULL, pages INTEGER, records INTEGER);
+CREATE TABLE IF NOT EXISTS site_version (list TEXT PRIMARY KEY, version INTEGER NOT NULL, at TEXT NOT NULL);
 """
 
 LISTS = ("exceed", "strategy", "alarm")
@@ -239,3 +240,102 @@ class PlatformCache(SqliteStore):
                 "exceed_active": q("SELECT count(*) FROM exceed_vehicle WHERE is_remove != '1'"),
                 "strategy": q("SELECT count(*) FROM strategy"),
                 "alarm": q("SELECT count(*) FROM alarm")}
+
+    # ------------------------------------------------------------ site replication (edge/site)
+    # The site leader exports each list as entries {"id", "data", ...meta}; the other lanes of
+    # the site replace or patch their copy with them in one transaction, together with the
+    # leader's pull state (so cache_age_s means the same on every lane) and the list's site version.
+    @locked
+    def site_export(self, name: str) -> list[dict]:
+        """The list as site entries, ordered by id (edge/site/codec.py)."""
+        if name == "exceed":
+            rows = self.db.execute("SELECT record_id, data FROM exceed_vehicle ORDER BY record_id")
+            return [{"id": r[0], "data": json.loads(r[1])} for r in rows]
+        if name in ("strategy", "alarm"):
+            table, key = _SITE_TABLES[name]
+            rows = self.db.execute("SELECT %s, data, confirmed_at FROM %s ORDER BY %s" % (key, table, key))
+            return [{"id": r[0], "data": json.loads(r[1]), "confirmed_at": r[2]} for r in rows]
+        if name == "verification":
+            rows = self.db.execute("SELECT record_id, verified_on, data, stored_at FROM exceed_verification "
+                                   "ORDER BY record_id, verified_on")
+            return [{"id": "%s|%s" % (r[0], r[1]), "data": json.loads(r[2]), "stored_at": r[3]} for r in rows]
+        raise ValueError(name)
+
+    @locked
+    def site_write(self, name: str, upserts, removes=(), *, replace: bool = False, pull: dict | None = None,
+                   version: int | None = None, keep=()) -> None:
+        """Apply a snapshot (replace=True: the list becomes exactly `upserts`) or a delta.
+        Entries in `keep` (made here, not yet merged by the site) are left as they are."""
+        table, key = _SITE_TABLES[name]
+        now = now_text()
+        keep = {str(i) for i in keep}
+        upserts = [e for e in upserts if str(e["id"]) not in keep]
+        with self.db:
+            self.db.execute("BEGIN")
+            if replace:
+                held = [e for e in self.site_export(name) if str(e["id"]) in keep] if keep else []
+                self.db.execute("DELETE FROM %s" % table)
+                upserts = upserts + held
+            for i in removes:
+                if str(i) in keep:
+                    continue
+                if key is None:
+                    rid, _, on = str(i).partition("|")
+                    self.db.execute("DELETE FROM exceed_verification WHERE record_id=? AND verified_on=?", (rid, on))
+                else:
+                    self.db.execute("DELETE FROM %s WHERE %s=?" % (table, key), (str(i),))
+            self.db.executemany(_SITE_INSERT[name], [_site_row(name, e, now) for e in upserts])
+            if pull and name in LISTS and pull.get("timestamp"):
+                self.db.execute("INSERT OR REPLACE INTO pull_state VALUES (?,?,?,?,?)",
+                                (name, pull["timestamp"], pull.get("pulled_at") or now, pull.get("pages"),
+                                 pull.get("records")))
+            if version is not None:
+                self.db.execute("INSERT OR REPLACE INTO site_version VALUES (?,?,?)", (name, int(version), now))
+
+    @locked
+    def site_pull(self, name: str) -> dict | None:
+        row = self.db.execute("SELECT timestamp, pulled_at, pages, records FROM pull_state WHERE list=?",
+                              (name,)).fetchone()
+        return dict(row) if row else None
+
+    @locked
+    def site_versions(self) -> dict:
+        return {r[0]: r[1] for r in self.db.execute("SELECT list, version FROM site_version")}
+
+    @locked
+    def set_site_version(self, name: str, version: int) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO site_version VALUES (?,?,?)", (name, int(version), now_text()))
+
+    @locked
+    def data_version(self) -> int:
+        """Changes committed by other connections (the sync job, `edge sync`) bump it."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+
+# site replication helpers (PlatformCache.site_write)
+_SITE_TABLES = {"exceed": ("exceed_vehicle", "record_id"), "strategy": ("strategy", "strategy_id"),
+                "alarm": ("alarm", "alarm_id"), "verification": ("exceed_verification", None)}
+
+
+def _site_row(name: str, e: dict, now: str) -> tuple:
+    r = e["data"]
+    if name == "exceed":
+        return (str(e["id"]), plate_key(r.get("licensePlate")), r.get("plateColor"), r.get("vin"),
+                str(r.get("isRemove", "0")), r.get("sendTime"), r.get("removeTime"),
+                json.dumps(r, ensure_ascii=False), now)
+    if name == "strategy":
+        return (str(e["id"]), r.get("startdate"), r.get("enddate"), json.dumps(r, ensure_ascii=False), now,
+                e.get("confirmed_at"))
+    if name == "alarm":
+        return (str(e["id"]), r.get("recordId"), plate_key(r.get("licensePlate")), r.get("plateColor"),
+                json.dumps(r, ensure_ascii=False), now, e.get("confirmed_at"))
+    return (str(r.get("recordId") or ""), plate_key(r.get("licensePlate")), str(r.get("excessVerifica")),
+            str(r.get("excessVerificadate") or ""), json.dumps(r, ensure_ascii=False), e.get("stored_at") or now)
+
+
+_SITE_INSERT = {"exceed": "INSERT OR REPLACE INTO exceed_vehicle VALUES (?,?,?,?,?,?,?,?,?)",
+                "strategy": "INSERT OR REPLACE INTO strategy VALUES (?,?,?,?,?,?)",
+                "alarm": "INSERT OR REPLACE INTO alarm VALUES (?,?,?,?,?,?,?)",
+                "verification": "INSERT OR REPLACE INTO exceed_verification VALUES (?,?,?,?,?,?)"}
+

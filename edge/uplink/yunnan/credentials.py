@@ -116,3 +116,100 @@ def load_platform(state_dir) -> PlatformCredentials:
     logsetup.register_secret(d["apiSecret"])
     return PlatformCredentials(d["apiKey"], d["apiSecret"], d["platformPublicKey"],
                                d.get("enterpriseId", ""), d.get("registeredAt", ""))
+
+
+# ---------------------------------------------------------------- key bundles (edge keys export/import)
+# Every lane of a site speaks for the same enterprise registration, so the board that
+# registered exports its keys and the other boards import them. The bundle is a JSON file:
+# the enterprise id and the KDF parameters in clear (authenticated), the private key and
+# platform.json encrypted with AES-256-GCM under a key derived from a passphrase with scrypt.
+
+BUNDLE_FORMAT = "edge-keys/1"
+SCRYPT = {"n": 2 ** 15, "r": 8, "p": 1}
+MIN_PASSPHRASE = 8
+
+
+def _bundle_key(passphrase: str, salt: bytes, kdf: dict) -> bytes:
+    from Crypto.Protocol.KDF import scrypt
+    return scrypt(passphrase.encode("utf-8"), salt, 32, N=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"]))
+
+
+def _header_aad(header: dict) -> bytes:
+    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def export_bundle(state_dir, passphrase: str) -> str:
+    """The bundle (JSON text) of this board's enterprise keys and platform registration."""
+    import base64
+
+    from Crypto.Cipher import AES
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise EdgeError("passphrase: at least %d characters" % MIN_PASSPHRASE)
+    priv = keys_dir(state_dir) / PRIVATE
+    if not priv.is_file():
+        raise EdgeError("no enterprise key pair in %s to export (run: edge keys generate)" % priv.parent)
+    creds = load_platform(state_dir)   # one line if not registered
+    plain = json.dumps({"client_private": priv.read_text().strip(),
+                        "platform": json.loads(platform_path(state_dir).read_text())}).encode("utf-8")
+    salt, nonce = os.urandom(16), os.urandom(12)
+    b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
+    header = {"format": BUNDLE_FORMAT, "enterpriseId": creds.enterprise_id,
+              "kdf": {"name": "scrypt", **SCRYPT, "salt": b64(salt)}, "cipher": "AES-256-GCM"}
+    c = AES.new(_bundle_key(passphrase, salt, header["kdf"]), AES.MODE_GCM, nonce=nonce)
+    c.update(_header_aad(header))
+    ct, tag = c.encrypt_and_digest(plain)
+    return json.dumps({**header, "nonce": b64(nonce), "ciphertext": b64(ct), "tag": b64(tag)}, indent=1) + "\n"
+
+
+def read_bundle(text: str, passphrase: str, source: str = "bundle") -> dict:
+    """{"client_private": str, "platform": dict, "enterpriseId": str}; EdgeError (one line) for a
+    wrong passphrase, an altered bundle or a file that is not one."""
+    import base64
+
+    from Crypto.Cipher import AES
+    try:
+        b = json.loads(text)
+        if b.get("format") != BUNDLE_FORMAT:
+            raise ValueError("format")
+        header = {k: b[k] for k in ("format", "enterpriseId", "kdf", "cipher")}
+        nonce, ct, tag = (base64.b64decode(b[k], validate=True) for k in ("nonce", "ciphertext", "tag"))
+        salt = base64.b64decode(header["kdf"]["salt"], validate=True)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise EdgeError("%s is not an edge key bundle (made by `edge keys export`)" % source) from None
+    c = AES.new(_bundle_key(passphrase, salt, header["kdf"]), AES.MODE_GCM, nonce=nonce)
+    c.update(_header_aad(header))
+    try:
+        plain = c.decrypt_and_verify(ct, tag)
+    except ValueError:
+        raise EdgeError("wrong passphrase for %s (or the file was altered)" % source) from None
+    out = json.loads(plain)
+    out["enterpriseId"] = header["enterpriseId"]
+    return out
+
+
+def import_bundle(state_dir, bundle: dict, enterprise_id: str, force: bool = False) -> str:
+    """Install a read bundle's keys; → "installed" | "unchanged". Existing different keys are
+    kept unless `force`."""
+    if bundle["enterpriseId"] and bundle["enterpriseId"] != enterprise_id:
+        raise EdgeError("the bundle is for enterprise %s, this board's [site] enterprise_id is %s"
+                        % (bundle["enterpriseId"], enterprise_id))
+    try:
+        key = crypto.load_private_key(bundle["client_private"], "bundled private key")
+    except crypto.EnvelopeError as e:
+        raise EdgeError(str(e)) from None
+    d = keys_dir(state_dir)
+    priv, plat = d / PRIVATE, d / PLATFORM
+    platform_text = json.dumps(bundle["platform"], ensure_ascii=False, indent=1) + "\n"
+    if priv.exists() or plat.exists():
+        same = (priv.exists() and priv.read_text().strip() == bundle["client_private"].strip()
+                and plat.exists() and json.loads(plat.read_text()) == bundle["platform"])
+        if same:
+            return "unchanged"
+        if not force:
+            raise EdgeError("%s already holds other enterprise keys or a registration; --force replaces them"
+                            % d)
+    write_keypair(state_dir, key, force=True)
+    write_file(plat, platform_text, 0o600)
+    if bundle["platform"].get("apiSecret"):
+        logsetup.register_secret(bundle["platform"]["apiSecret"])
+    return "installed"
