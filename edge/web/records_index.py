@@ -61,7 +61,10 @@ CREATE TABLE IF NOT EXISTS rec(
     reason TEXT NOT NULL,           -- why refused / the manual lift's reason
     routed INTEGER NOT NULL         -- delivery rows the record has (0: kept locally only)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS rec_section_at ON rec(section, at);
+DROP INDEX IF EXISTS rec_section_at;
+-- the page's ordering with every column a filter reads: a count, a page far back or a plate
+-- substring (`LIKE '%…%'`, which no b-tree can seek) walks this narrow index, not the table
+CREATE INDEX IF NOT EXISTS rec_filter ON rec(section, at, plate, color, direction, result, emission, fuel, routed);
 CREATE INDEX IF NOT EXISTS rec_plate_at ON rec(plate, at);
 CREATE INDEX IF NOT EXISTS rec_src ON rec(src);
 CREATE INDEX IF NOT EXISTS rec_of ON rec(of_record) WHERE of_record IS NOT NULL;
@@ -354,8 +357,10 @@ class RecordsIndex:
         where, args = self._where(q)
         with self.lock:
             total = self.db.execute("SELECT COUNT(*) FROM rec WHERE " + where, args).fetchone()[0]
+            # the OFFSET is walked in the covering index; only the page's own rows are read whole
             rows = [dict(r) for r in self.db.execute(
-                "SELECT * FROM rec WHERE %s ORDER BY at DESC, record_id DESC LIMIT ? OFFSET ?" % where,
+                "SELECT * FROM rec WHERE record_id IN (SELECT record_id FROM rec WHERE %s "
+                "ORDER BY at DESC, record_id DESC LIMIT ? OFFSET ?) ORDER BY at DESC, record_id DESC" % where,
                 args + [page_size, (page - 1) * page_size])]
             self._add_delivery(rows)
         return {"rows": rows, "total": total, "page": page, "pages": max(1, -(-total // page_size))}
