@@ -173,6 +173,22 @@ class Page:
             await self.send("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1],
                                                          "button": "left", "clickCount": 1})
 
+    async def click_for(self, selector: str, watch: str, tries: int = 3, settle_s: float = 5.0) -> None:
+        """Click, and click again if the text of `watch` did not change within `settle_s`: a live
+        update that re-renders the button between press and release swallows a click, as it
+        would a guard's, who clicks again. A click that did land always changes `watch` at once
+        (the form says 提交中…), so a second click never repeats an action."""
+        before = await self.text(watch)
+        for _ in range(tries):
+            await self.click(selector)
+            try:
+                await self.wait_for("document.querySelector(%s).textContent !== %s" % (json.dumps(watch), json.dumps(before)),
+                                    timeout=settle_s, what="%s to answer %s" % (watch, selector))
+                return
+            except AssertionError:
+                continue
+        raise AssertionError("%s: %d clicks, %s never changed" % (selector, tries, watch))
+
     async def screenshot(self, path: Path, full_page: bool = True) -> Path:
         params = {"format": "png"}
         await self.evaluate("window.scrollTo(0, 0)")  # a sticky header stays where it belongs

@@ -209,7 +209,7 @@ def test_manual_lift_and_plate_entry_appear_in_the_page_and_in_edge_events(lane,
         async with Browser.launch(tmp_path) as b:
             page = await _logged_in(b, lane)
             await page.fill("#lift-reason", "送货车辆，浏览器测试")
-            await page.click("#lift-submit")
+            await page.click_for("#lift-submit", "#act-result")
             await page.wait_for("document.getElementById('act-result').textContent.includes('已人工抬杆')", timeout=60,
                                 what="the lift's answer")
             await page.wait_for("[...document.querySelectorAll('#events li')].some(li => li.dataset.type === 'manual_lift'"
@@ -224,7 +224,7 @@ def test_manual_lift_and_plate_entry_appear_in_the_page_and_in_edge_events(lane,
             await page.wait_for("document.getElementById('waiting').textContent.includes('等待人工')", timeout=30,
                                 what="the waiting vehicle on the page")
             await page.fill("#plate-input", "云A7B3C9")
-            await page.click("#plate-submit")
+            await page.click_for("#plate-submit", "#act-result")
             await page.wait_for("document.getElementById('act-result').textContent.includes('已录入')", timeout=60,
                                 what="the plate entry's answer (%s)" % await page.text("#act-result"))
             await page.wait_for("[...document.querySelectorAll('#events li')].some(li => li.dataset.type === 'manual_entry'"
