@@ -251,16 +251,6 @@ async def _api_session(lane):
         yield http, {"X-CSRF-Token": (await r.json())["csrf"]}
 
 
-def _lane_lacks(module: str) -> bool:
-    import importlib.util
-    return importlib.util.find_spec(module) is None
-
-
-def _outbox_cannot_fix() -> bool:
-    from edge.store.outbox import Outbox
-    return not hasattr(Outbox, "fix")
-
-
 def test_exceed_verification_through_the_page_reaches_the_lane_and_the_platform(lane):
     """6.14 through the page's API against the running lane: the lane's own check refuses a bad
     row (its line is the answer), a good one goes to the platform and is an event naming the guard."""
@@ -281,8 +271,6 @@ def test_exceed_verification_through_the_page_reaches_the_lane_and_the_platform(
     assert ver and ver[-1]["who"].endswith("(web:guard@127.0.0.1)")
 
 
-@pytest.mark.skipif(_lane_lacks("edge.store.repair"),
-                    reason="the lane's register op releases held records with edge.store.repair (h12-hardening)")
 def test_registering_a_vehicle_through_the_page_reaches_the_lanes_ledger(lane):
     assert lane.scenario_done.wait(300)
     from edge.commands.record import demo_vehicle
@@ -305,7 +293,6 @@ def test_registering_a_vehicle_through_the_page_reaches_the_lanes_ledger(lane):
     assert reg and reg[-1]["who"].endswith("(web:guard@127.0.0.1)")
 
 
-@pytest.mark.skipif(_outbox_cannot_fix(), reason="the lane's cargo entry needs Outbox.fix (h12-hardening)")
 def test_cargo_entry_through_the_page_changes_the_lanes_record(lane):
     assert lane.scenario_done.wait(300)
 
