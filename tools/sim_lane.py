@@ -115,7 +115,8 @@ class Stage:
 SIM_WEB_PASSWORD = "edge-sim-demo"   # the simulated lane's status page login (user guard)
 
 
-def write_config(state: Path, rtsp_url: str, platform_url: str, web_port: int = 8080) -> Path:
+def write_config(state: Path, rtsp_url: str, platform_url: str, web_port: int = 8080,
+                 cargo_hold_s: float = 0.0) -> Path:
     from edge.config import example
     text = example()
     text = text.replace('state_dir = "/var/lib/edge"', 'state_dir = "%s"' % (state / "lane"))
@@ -127,6 +128,7 @@ def write_config(state: Path, rtsp_url: str, platform_url: str, web_port: int = 
     text = text.replace('default_cargo_weight = "0"', 'default_cargo_weight = "32.5"')
     text = text.replace("plate_timeout_s = 8.0", "plate_timeout_s = 6.0")
     text = text.replace('listen = "127.0.0.1:8080"', 'listen = "127.0.0.1:%d"' % web_port)
+    text = text.replace("cargo_hold_s = 0.0", "cargo_hold_s = %s" % float(cargo_hold_s))
     path = state / "edge.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -324,7 +326,7 @@ def platform_received(base: str) -> dict:
     return json.load(urllib.request.urlopen(base + "/_sim/record-ids", timeout=5))
 
 
-def print_report(reports: list[dict], received: dict, status: dict) -> None:
+def print_report(reports: list[dict], received: dict, status: dict, cargo_hold_s: float = 0.0) -> None:
     for i, r in enumerate(reports, 1):
         print("sim: [%d] %s %s (%s) — %s" % (i, r["plate"], r["color"], "registered" if r["registered"] else
                                              "not in the ledger", r["label"]))
@@ -354,6 +356,9 @@ def print_report(reports: list[dict], received: dict, status: dict) -> None:
             elif not r["registered"]:
                 print("sim:     platform: not yet — %s kept locally until the vehicle is registered "
                       "(edge outbox list --rejected)" % rid)
+            elif cargo_hold_s:
+                print("sim:     platform: not yet — %s waits up to %.0f s for its cargo entry on the status page "
+                      "([lane] cargo_hold_s)" % (rid, cargo_hold_s))
             else:
                 print("sim:     platform: NOT received %s" % rid)
     ob = status.get("outbox") or {}
@@ -408,6 +413,8 @@ def main(argv=None) -> int:
     ap.add_argument("--web-port", type=int, default=8080, help="status page port (0: any free port)")
     ap.add_argument("--fresh", action="store_true", help="start from an empty state folder")
     ap.add_argument("--json", metavar="FILE", help="also write the per-vehicle report as JSON (tests)")
+    ap.add_argument("--cargo-hold", type=float, default=0.0, metavar="S",
+                    help="hold each access record S seconds for a cargo entry on the page ([lane] cargo_hold_s)")
     a = ap.parse_args(argv)
     started = time.time()
     state = Path(a.state).resolve()
@@ -434,7 +441,7 @@ def main(argv=None) -> int:
         seed_platform(base, pictures)
         print("sim: camera %s, platform %s" % (rtsp_url, base), flush=True)
 
-        config = write_config(state, rtsp_url, base + "/access/api/dataReceive", a.web_port)
+        config = write_config(state, rtsp_url, base + "/access/api/dataReceive", a.web_port, a.cargo_hold)
         edge(config, "web", "passwd", input=SIM_WEB_PASSWORD + "\n")
         # The platform simulator starts empty each time: provision again (as an installer re-provisions).
         edge(config, "keys", "generate", "--force", check=False)
@@ -466,7 +473,7 @@ def main(argv=None) -> int:
         time.sleep(3)                                 # the uploader delivers
         received = platform_received(base)
         status = json.loads(edge(config, "status", "--json").stdout)
-        print_report(reports, received, status)
+        print_report(reports, received, status, a.cargo_hold)
         if a.json:
             Path(a.json).write_text(json.dumps({"reports": reports, "received": received, "status": status},
                                                ensure_ascii=False, indent=1), encoding="utf-8")

@@ -39,8 +39,11 @@ AWAITING = "awaiting registration (未登记车辆，登记后补传)"  # record
 
 class Recorder:
     def __init__(self, outbox: Outbox, enterprise_id: str, entrance_id: str, gate_id: str, *,
-                 on_record=None, stamp_photos: bool = True):
+                 on_record=None, stamp_photos: bool = True, cargo_hold_s: float = 0.0):
         self.outbox = outbox
+        # HJ 1321 function 10: the record waits this long for the guard's cargo entry before it
+        # is sent; entering the cargo (Outbox.fix) releases it at once
+        self.cargo_hold_s = float(cargo_hold_s or 0)
         self.enterprise_id = enterprise_id
         self.entrance_id = entrance_id
         self.gate_id = gate_id
@@ -50,6 +53,7 @@ class Recorder:
     @classmethod
     def from_config(cls, outbox: Outbox, config, **kw) -> "Recorder":
         s = config.site
+        kw.setdefault("cargo_hold_s", config.lane.cargo_hold_s)
         return cls(outbox, s.enterprise_id, s.entrance_id, s.gate_id, **kw)
 
     def build(self, passage: dict, seq: int) -> dict:
@@ -133,7 +137,9 @@ class Recorder:
             # (edge.store.repair retries it then), never sent with an invented vehicleId/VIN
             return (AWAITING + ": " + text) if waiting else text
 
-        rec, ok = self.outbox.put_new(lambda seq: self.build(passage, seq), photos, validate=check)
+        hold = int((self.outbox.clock() + self.cargo_hold_s) * 1000) if self.cargo_hold_s > 0 else None
+        rec, ok = self.outbox.put_new(lambda seq: self.build(passage, seq), photos, validate=check,
+                                      not_before_ms=hold)
         if self.on_record:
             self.on_record()
         return rec

@@ -70,6 +70,21 @@ def test_a_held_record_is_not_claimed_until_its_hold_ends_or_a_fix_releases_it(t
     box.close()
 
 
+def test_the_recorder_holds_each_access_record_for_cargo_hold_s(tmp_path):
+    clock = Clock()
+    box = Outbox(tmp_path, ["yunnan"], clock=clock)
+    held = Recorder(box, ENT, "A", "A01", stamp_photos=False, cargo_hold_s=600)
+    r = held.record(passage(vehicle=vehicle_entry()))
+    assert box.held_count() == 1 and box.claim("yunnan", 10) == []
+    assert box.next_due_ms("yunnan") == int((clock.t + 600) * 1000)
+    assert box.fix(r["recordId"], {"cargoType": "钢材"}) == []          # the guard's entry releases it
+    assert [c.record_id for c in box.claim("yunnan", 10)] == [r["recordId"]]
+    at_once = Recorder(box, ENT, "A", "A01", stamp_photos=False)         # the default: sent at once
+    r2 = at_once.record(passage(vehicle=vehicle_entry()))
+    assert box.held_count() == 0 and [c.record_id for c in box.claim("yunnan", 10)] == [r2["recordId"]]
+    box.close()
+
+
 async def test_the_uploader_respects_a_hold(tmp_path):
     box = Outbox(tmp_path, ["yunnan"])
     rec = Recorder(box, ENT, "A", "A01", stamp_photos=False)

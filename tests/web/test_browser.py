@@ -57,7 +57,8 @@ class SimLane:
     def start(self):
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "tools" / "sim_lane.py"), "--seconds", "600",
                                       "--state", str(self.state), "--rtsp-port", str(free_port()),
-                                      "--platform-port", str(free_port()), "--web-port", "0"],
+                                      "--platform-port", str(free_port()), "--web-port", "0",
+                                      "--cargo-hold", "3600"],   # records wait for a cargo entry (HJ 1321 fn 10)
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         threading.Thread(target=self._read, daemon=True).start()
         address = self.lane_state / "web" / "address"
@@ -293,25 +294,37 @@ def test_registering_a_vehicle_through_the_page_reaches_the_lanes_ledger(lane):
     assert reg and reg[-1]["who"].endswith("(web:guard@127.0.0.1)")
 
 
-def test_cargo_entry_through_the_page_changes_the_lanes_record(lane):
+def test_cargo_entry_through_the_page_changes_the_held_record_and_releases_it(lane):
+    """The sim lane holds its records an hour for the cargo entry ([lane] cargo_hold_s): the
+    guard's entry through the page changes the lane's record, is an event naming the guard, and
+    sends the record at once, with the cargo, to the platform."""
     assert lane.scenario_done.wait(300)
 
     async def go():
         async with _api_session(lane) as (http, h):
-            got = await (await http.get("/api/records", params={"result": "allowed"})).json()
+            got = await (await http.get("/api/records", params={"result": "allowed", "delivery": "pending"})).json()
+            assert got["records"], "no held access record: [lane] cargo_hold_s did not hold"
             rid = got["records"][0]["recordId"]
+            d = await (await http.get("/api/records/" + rid)).json()
+            assert d["cargo_editable"] and all(x["state"] == "pending" for x in d["deliveries"])
             r = await http.post("/api/cargo", json={"recordId": rid, "cargoType": "钢材", "cargoWeight": "28.5",
                                                    "cargoUnit": "T"}, headers=h)
-            body = await r.json()
-            if r.status == 200:
+            assert r.status == 200, await r.text()
+            d = await (await http.get("/api/records/" + rid)).json()
+            assert d["record"]["cargoType"] == "钢材" and d["record"]["cargoWeight"] == "28.5"
+            for _ in range(120):                      # released: the uploader sends it now, not in an hour
                 d = await (await http.get("/api/records/" + rid)).json()
-                assert d["record"]["cargoType"] == "钢材" and d["record"]["cargoWeight"] == "28.5"
-                return "set"
-            assert r.status == 400 and "delivered" in body["error"], body   # sent already: the lane says so
-            return "refused"
-    if run(go()) == "set":
-        ev = [e for e in lane.events("cargo") if e.get("cargoType") == "钢材"]
-        assert ev and ev[-1]["who"].endswith("(web:guard@127.0.0.1)")
+                if d["deliveries"] and all(x["state"] == "delivered" for x in d["deliveries"]):
+                    break
+                await asyncio.sleep(0.5)
+            assert all(x["state"] == "delivered" for x in d["deliveries"]), d["deliveries"]
+            assert not d["cargo_editable"]
+            r = await http.post("/api/cargo", json={"recordId": rid, "cargoType": "煤炭"}, headers=h)
+            assert r.status == 400 and "delivered" in (await r.json())["error"]   # sent: the lane says so
+            return rid
+    rid = run(go())
+    ev = [e for e in lane.events("cargo") if e.get("recordId") == rid]
+    assert ev and ev[-1]["cargoType"] == "钢材" and ev[-1]["who"].endswith("(web:guard@127.0.0.1)")
 
 
 def test_sixth_wrong_password_is_429_and_acting_without_a_session_is_refused(lane, tmp_path):
