@@ -56,7 +56,7 @@ FILLED = "bench-filled.json"
 
 # ---------------------------------------------------------------- set-up
 
-def write_config(folder: Path) -> Path:
+def write_config(folder: Path, page_nice: int | None = None) -> Path:
     from edge.config import example
     text = example()
     text = text.replace('state_dir = "/var/lib/edge"', 'state_dir = "%s"' % (folder / "state"))
@@ -64,6 +64,9 @@ def write_config(folder: Path) -> Path:
     text = text.replace("site_duties = true", "site_duties = false")
     text = text.replace('listen = "127.0.0.1:8080"', 'listen = "127.0.0.1:0"')
     text = text.replace('level = "INFO"', 'level = "WARNING"')
+    if page_nice is not None:
+        text = text.replace("\nnice = 5\n", "\nnice = %d\n" % page_nice)
+        assert "\nnice = %d\n" % page_nice in text, "[web] nice not found in the example config"
     path = folder / "edge.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -428,9 +431,16 @@ async def wait_thumbs_ahead(state: Path, timeout: float = 600) -> float:
     from edge.web.follower import THUMBS_AHEAD
     t = time.perf_counter()
     folder = state / "web" / "thumbs"
+    seen, still = -1, 0
     while time.perf_counter() - t < timeout:
-        if folder.is_dir() and sum(1 for _ in folder.rglob("*.jpg")) >= THUMBS_AHEAD:
+        n = sum(1 for _ in folder.rglob("*.jpg")) if folder.is_dir() else 0
+        if n >= THUMBS_AHEAD:
             break
+        # records without a photo have no thumbnail: done when the count stops growing
+        still = still + 1 if n == seen and n > 0 else 0
+        seen = n
+        if still >= 10:
+            return time.perf_counter() - t - still
         await asyncio.sleep(1.0)
     return time.perf_counter() - t
 
@@ -495,10 +505,12 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=15, help="vehicles decided per phase")
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--no-inline", action="store_true", help="skip the lane-and-page-on-one-loop comparison")
+    ap.add_argument("--page-nice", type=int, default=None, help="[web] nice for the page's process (default: the config's)")
+    ap.add_argument("--gate-only", action="store_true", help="only the gate's decision latency with and without clients")
     args = ap.parse_args(argv)
     folder = Path(args.dir or "/work/data-h17-web/bench-web")
     folder.mkdir(parents=True, exist_ok=True)
-    config_path = write_config(folder)
+    config_path = write_config(folder, args.page_nice)
     from edge.config import load_config
     config = load_config(config_path)
     state = Path(config.paths.state_dir)
@@ -516,9 +528,10 @@ def main(argv=None) -> int:
         print("bench: filled in %.0f s" % filled["fill_s"], flush=True)
     subprocess.run(EDGE + ["--config", str(config_path), "web", "passwd"], input=PASSWORD + "\n", text=True,
                    check=True, capture_output=True)
-    for cache in ("records.db", "records.db-wal", "records.db-shm"):
-        (state / "web" / cache).unlink(missing_ok=True)
-    shutil.rmtree(state / "web" / "thumbs", ignore_errors=True)
+    if not args.gate_only:   # the first build is measured; --gate-only keeps the last run's index and thumbnails
+        for cache in ("records.db", "records.db-wal", "records.db-shm"):
+            (state / "web" / cache).unlink(missing_ok=True)
+        shutil.rmtree(state / "web" / "thumbs", ignore_errors=True)
 
     from edge.web.records_index import RecordsIndex
     t = time.perf_counter()
@@ -533,7 +546,11 @@ def main(argv=None) -> int:
         lane = Lane(config_path, state)
         base = lane.start()
         try:
-            res = asyncio.run(measure(base, state, args, folder))
+            if args.gate_only:
+                res = None
+                asyncio.run(wait_thumbs_ahead(state))   # the page at rest, as after any start
+            else:
+                res = asyncio.run(measure(base, state, args, folder))
             gate["process", 0], gate["process", args.clients] = interleaved(base, state, args.clients, args.rounds)
         finally:
             lane.stop()
@@ -552,24 +569,25 @@ def main(argv=None) -> int:
     print("status page with %d records (%d photo files, %.1f GB) — %s, %d CPUs, load %.1f"
           % (filled["records"], filled["records"], photo_bytes / 1e9, datetime.now().strftime("%Y-%m-%d %H:%M"),
              os.cpu_count(), os.getloadavg()[0]))
-    print("  records index, first build: %d records in %.1f s (%.0f records/s, in the page's process, once)"
-          % (n, index_s, n / index_s if index_s else 0))
-    print("  thumbnails of the newest 2,000 records made ahead by the page's follower in %.0f s (at start, niced)"
-          % res["ahead_s"])
-    print("  page load = HTML + assets + session/codes/status + a records page + its 50 thumbnails (HTTP, 6 connections):")
-    print("    page 1 (thumbnails made ahead)        median %s" % ms(res["load_page1"]))
-    print("    page 500, first view (50 made now)    %.0f ms" % (1000 * res["load_cold"]))
-    print("    page 500 again (warm)                 median %s" % ms(res["load_warm"]))
-    if res.get("browser") is not None:
-        print("  headless Chromium, records page until every thumbnail in view shows: fresh load median %s,"
-              " from the lane tab %.0f ms" % (ms(res["browser"]["fresh"]), 1000 * res["browser"]["switch"]))
-    if res.get("browser_error"):
-        print("  page load in headless Chromium: failed: %s" % res["browser_error"][:300])
-    print("  queries (median of 5):")
-    for name, dt, total in res["queries"]:
-        print("    %-26s %6.0f ms  (%d matches)" % (name, 1000 * dt, total))
-    print("  /api/status: %.0f requests/s (20 concurrent clients; the lane is asked at most once a second)"
-          % res["rps"])
+    if res is not None:
+        print("  records index, first build: %d records in %.1f s (%.0f records/s, in the page's process, once)"
+              % (n, index_s, n / index_s if index_s else 0))
+        print("  thumbnails of the newest 2,000 records made ahead by the page's follower in %.0f s (at start, niced)"
+              % res["ahead_s"])
+        print("  page load = HTML + assets + session/codes/status + a records page + its 50 thumbnails (HTTP, 6 connections):")
+        print("    page 1 (thumbnails made ahead)        median %s" % ms(res["load_page1"]))
+        print("    page 500, first view (50 made now)    %.0f ms" % (1000 * res["load_cold"]))
+        print("    page 500 again (warm)                 median %s" % ms(res["load_warm"]))
+        if res.get("browser") is not None:
+            print("  headless Chromium, records page until every thumbnail in view shows: fresh load median %s,"
+                  " from the lane tab %.0f ms" % (ms(res["browser"]["fresh"]), 1000 * res["browser"]["switch"]))
+        if res.get("browser_error"):
+            print("  page load in headless Chromium: failed: %s" % res["browser_error"][:300])
+        print("  queries (median of 5):")
+        for name, dt, total in res["queries"]:
+            print("    %-26s %6.0f ms  (%d matches)" % (name, 1000 * dt, total))
+        print("  /api/status: %.0f requests/s (20 concurrent clients; the lane is asked at most once a second)"
+              % res["rps"])
     print("  gate decision latency, manual plate -> decision carried out (median / max of %d vehicles,"
           " in 3 alternating blocks with and without clients):" % (args.rounds // 3 * 3))
     base_lat = statistics.median(gate["process", 0]["latency"])

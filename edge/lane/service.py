@@ -510,7 +510,10 @@ class LaneService:
     # ------------------------------------------------------------------ status
     def status(self) -> dict:
         ob = self.outbox
+        # per destination: each count is an index lookup; a count over all destinations scans
+        # every delivery row (7 ms at 100,000 records, on the loop, per status asked)
         pending = {d: ob.count(d, "pending") + ob.count(d, "sending") for d in ob.destinations} if ob else {}
+        rejected = sum(ob.count(d, "rejected") for d in ob.destinations) if ob else 0
         return {
             "gate": self.config.site.gate_id, "lane": self.config.site.lane_name,
             "board": self.board.name, "at": timeutil.fmt_datetime(timeutil.now()),
@@ -526,7 +529,7 @@ class LaneService:
             "cache_version": self.site.cache_version if self.site else None,
             "site": self.site.status() if self.site else None,
             "watchdog": self.watchdog.state if self.watchdog else None,
-            "outbox": {"pending": sum(pending.values()), "rejected": ob.count(state="rejected") if ob else 0},
+            "outbox": {"pending": sum(pending.values()), "rejected": rejected},
             **(self.gate.status() if self.gate is not None else {"state": "no gate"}),
         }
 
