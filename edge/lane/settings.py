@@ -33,8 +33,6 @@ class LaneSettings:
                                     min=5, max=3600)
     loop_stuck_s: float = setting(300.0, doc="Loop occupied this long: alarm (a parked vehicle or a faulty loop).",
                                   min=10)
-    barrier_feedback_s: float = setting(5.0, doc="With a barrier feedback input: the barrier must report open within\n"
-                                                 "this long of the relay, else a relay-fault alarm.", min=0.5, max=60)
     clip_pre_s: float = setting(5.0, doc="A passage clip starts this long before the vehicle arrived.", min=0, max=60)
     clip_post_s: float = setting(5.0, doc="... and ends this long after it left (at least 10 s in all: Ningxia 4.5.3.3).",
                                  min=0, max=60)
