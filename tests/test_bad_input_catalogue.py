@@ -5,7 +5,6 @@ Python traceback — and must not hang or eat the machine (each run is bounded i
 
 Real processes (`python -m edge …`), run four at a time."""
 import concurrent.futures
-import json
 import os
 import struct
 import subprocess

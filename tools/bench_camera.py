@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from fractions import Fraction
 from pathlib import Path
 
 import av

@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from edge import timeutil  # noqa: E402
+from tools import procs  # noqa: E402
 
 EDGE = [sys.executable, "-m", "edge"]
 PASSWORD = "bench-web-password"
@@ -178,12 +179,7 @@ class Lane:
         raise SystemExit("bench: the status page did not come up within 120 s")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        procs.stop(self.proc, grace_s=30)
 
 
 def control(state, op, args=None):

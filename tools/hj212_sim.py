@@ -207,7 +207,6 @@ class _CopyingSplitter:
 def bench_split(size=2 << 20):
     """Splitting a hostile stream (runs of #) of `size` bytes, in one block (`edge hj212 decode`)
     and in 64 KB reads (the client's socket loop): the copying splitter (baseline) vs codec's."""
-    import time
     for pattern in (b"#", b"##x"):
         _bench_split_pattern(pattern, size)
 

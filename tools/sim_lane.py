@@ -37,6 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from tools.procs import stop as stop_process  # noqa: E402
 VENV_BIN = Path(sys.executable).parent
 EDGE = str(VENV_BIN / "edge")
 FPS = 10
@@ -241,9 +242,7 @@ class Decoder:
             return [f for f in self.frames if f["t"] >= t]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(5)
+        stop_process(self.proc, grace_s=5)
 
 
 class Lane:
@@ -499,12 +498,7 @@ def main(argv=None) -> int:
         if decoder is not None:
             decoder.stop()
         for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop_process(p, grace_s=5)
         if config is not None:
             try:
                 for line in run_summary(config, started):

@@ -7,7 +7,6 @@ read like every other input (edge/inputs.py): UTF-8 with or without BOM, or GBK/
 from decimal import Decimal
 
 from edge.domain.records import CLI_KINDS, KINDS
-from edge.errors import EdgeError
 
 
 def add_arguments(p):

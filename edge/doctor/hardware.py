@@ -10,7 +10,7 @@ import os
 import stat
 from pathlib import Path
 
-from edge.doctor import fail, ok, warn
+from edge.doctor import fail, ok
 
 def open_gate_io(board):
     """The lane's own GateIO claims every wired pin (EdgeError naming key, pin and purpose)."""

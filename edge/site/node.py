@@ -16,7 +16,6 @@ decision reads stays in the lane's own SQLite stores.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import time

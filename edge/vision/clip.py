@@ -74,7 +74,7 @@ def _timestamps(packets: list[Packet]):
     first = packets[0]
     info, tb = first.stream, float(first.stream.time_base)
     offset = -first.dts
-    prev = None
+    prev, prev_dts = None, 0
     waiting_key = False
     for p in packets:
         if p.stream is not info:

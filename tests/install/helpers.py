@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+from tools import procs
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -53,10 +55,4 @@ def wait_status(conf, predicate=lambda st: True, timeout=90, proc=None):
 
 
 def stop_lane(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+    procs.stop(proc, grace_s=30)

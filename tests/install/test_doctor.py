@@ -7,7 +7,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 

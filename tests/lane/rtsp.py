@@ -1,8 +1,9 @@
 """Test helpers: render frames, run the real GStreamer RTSP feed as a subprocess."""
 import socket
 import subprocess
-import time
 from pathlib import Path
+
+from tools import procs
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -73,6 +74,4 @@ class RtspFeed:
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(5)
+        procs.stop(self.proc, grace_s=5)

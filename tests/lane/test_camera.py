@@ -7,7 +7,6 @@ import logging
 import shutil
 import tempfile
 import time
-from pathlib import Path
 
 import av
 import pytest

@@ -7,7 +7,6 @@ A lane can reach the broker directly or through a TcpGate (a proxy the test can 
 partition that one lane). Waits poll with generous timeouts; nothing here asserts a duration."""
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal

@@ -5,7 +5,6 @@ and without [mqtt] solo_fallback."""
 import asyncio
 import json
 import os
-import subprocess
 import time
 
 import pytest

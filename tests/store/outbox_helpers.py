@@ -2,9 +2,26 @@
 from __future__ import annotations
 
 import asyncio
-import io
 
 from edge.uplink.base import Delivery, PermanentError, TransientError
+
+ENT = "91530100MA6K5XYZ1P001V"
+
+# A lane's config for CLI and config tests: one Yunnan destination that is never reached.
+# `{state}` is the state dir; `extra` text may follow (e.g. a [smoke] section).
+CONFIG = """
+[site]
+enterprise_id = "%s"
+enterprise_name = "云南示例钢铁有限公司"
+entrance_id = "A"
+gate_id = "A01"
+[paths]
+state_dir = "{state}"
+[uplink]
+destinations = ["yunnan"]
+[uplink.yunnan]
+base_url = "http://127.0.0.1:9/x"
+""" % ENT
 
 
 def make_record(i: int, access_time: str = "2026-11-22 10:00:00", plate: str = "云A12345") -> dict:

@@ -8,21 +8,9 @@ import pytest
 from PIL import Image
 
 from edge.domain import validate
-from edge.store.outbox import Outbox, REJECTED
+from edge.store.outbox import Outbox
+from tests.store.outbox_helpers import CONFIG
 
-CONFIG = """
-[site]
-enterprise_id = "91530100MA6K5XYZ1P001V"
-enterprise_name = "云南示例钢铁有限公司"
-entrance_id = "A"
-gate_id = "A01"
-[paths]
-state_dir = "{state}"
-[uplink]
-destinations = ["yunnan"]
-[uplink.yunnan]
-base_url = "http://127.0.0.1:9/x"
-"""
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from edge.config import parse
 from edge.errors import ValidationError
 from edge.store.outbox import DELIVERED, PENDING, Outbox, OutboxError
-from tests.store.outbox_helpers import make_record, photo
+from tests.store.outbox_helpers import CONFIG, make_record, photo
 
 DAY = "20261122"
 
@@ -106,44 +106,32 @@ def test_retention_expires_local_smoke_events_like_delivered_records(tmp_path):
     box.close()
 
 
-CONFIG = """
-[site]
-enterprise_id = "91530100MA6K5XYZ1P001V"
-enterprise_name = "云南示例钢铁有限公司"
-entrance_id = "A"
-gate_id = "A01"
-[paths]
-state_dir = "{state}"
-[uplink]
-destinations = ["yunnan"]
-[uplink.yunnan]
-base_url = "http://127.0.0.1:9/x"
-[smoke]
+SMOKE_CONFIG = CONFIG + """[smoke]
 destinations = {dests}
 """
 
 
 def test_config_routes_and_checks_smoke_destinations(tmp_path):
-    box = Outbox.from_config(parse(CONFIG.format(state=tmp_path, dests='["yunnan"]')))
+    box = Outbox.from_config(parse(SMOKE_CONFIG.format(state=tmp_path, dests='["yunnan"]')))
     assert box.destinations_of("smoke") == ["yunnan"]
     box.close()
-    box = Outbox.from_config(parse(CONFIG.format(state=tmp_path, dests="[]")))
+    box = Outbox.from_config(parse(SMOKE_CONFIG.format(state=tmp_path, dests="[]")))
     assert box.destinations_of("smoke") == []
     box.close()
     with pytest.raises(ValidationError) as e:
-        parse(CONFIG.format(state=tmp_path, dests='["hj212"]'))
+        parse(SMOKE_CONFIG.format(state=tmp_path, dests='["hj212"]'))
     assert ("smoke.destinations", "'hj212' is not in [uplink] destinations") in e.value.problems
     with pytest.raises(ValidationError) as e:
-        parse(CONFIG.format(state=tmp_path, dests="[]") + 'camera = "nope"\n')
+        parse(SMOKE_CONFIG.format(state=tmp_path, dests="[]") + 'camera = "nope"\n')
     assert [k for k, _ in e.value.problems] == ["smoke.camera"]
     with pytest.raises(ValidationError) as e:
-        parse(CONFIG.format(state=tmp_path, dests="[]") + 'watch_frames = 2\nroi = [1, 2, 3]\n')
+        parse(SMOKE_CONFIG.format(state=tmp_path, dests="[]") + 'watch_frames = 2\nroi = [1, 2, 3]\n')
     assert sorted(k for k, _ in e.value.problems) == ["smoke.roi", "smoke.watch_frames"]
 
 
 def test_outbox_cli_lists_and_shows_smoke_events(tmp_path):
     conf = tmp_path / "edge.toml"
-    conf.write_text(CONFIG.format(state=tmp_path / "state", dests="[]"), encoding="utf-8")
+    conf.write_text(SMOKE_CONFIG.format(state=tmp_path / "state", dests="[]"), encoding="utf-8")
     box = Outbox.from_config(parse(conf.read_text(encoding="utf-8")))
     box.put(make_record(1))
     box.put(smoke_record(1), {"smokeImg": photo(1), "smokeClip": (photo(2), "avi")}, kind="smoke")

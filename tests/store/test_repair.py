@@ -13,11 +13,10 @@ from edge.lane.recorder import Recorder
 from edge.store import ledger as ledger_mod
 from edge.store import repair
 from edge.store.ledger import Ledger
-from edge.store.outbox import DELIVERED, PENDING, REJECTED, SENDING, Outbox, OutboxError
+from edge.store.outbox import DELIVERED, PENDING, REJECTED, Outbox, OutboxError
 from edge.uplink.uploader import Uploader
-from outbox_helpers import FakeDestination, wait_until
+from outbox_helpers import CONFIG, ENT, FakeDestination, wait_until
 
-ENT = "91530100MA6K5XYZ1P001V"
 PLATE = "云A6K123"
 PHOTOS = {"carHeadImg": b"\xff\xd8head", "carImg": b"\xff\xd8body"}
 
@@ -215,19 +214,6 @@ def test_reimport_updates_entries_in_place_and_the_newest_wins(tmp_path):
 
 # ---------------------------------------------------------------- the CLI path
 
-CONFIG = """
-[site]
-enterprise_id = "%s"
-enterprise_name = "云南示例钢铁有限公司"
-entrance_id = "A"
-gate_id = "A01"
-[paths]
-state_dir = "{state}"
-[uplink]
-destinations = ["yunnan"]
-[uplink.yunnan]
-base_url = "http://127.0.0.1:9/x"
-""" % ENT
 
 
 def edge(conf, *args):

@@ -1,12 +1,11 @@
 """Retention (never prunes undelivered), disk high-water pruning, daily statistics, alarms."""
 from datetime import datetime
 
-import pytest
 
 from edge import timeutil
 
-from edge.store.outbox import DELIVERED, Outbox
-from edge.store.retention import DAY_MS, Retention
+from edge.store.outbox import Outbox
+from edge.store.retention import Retention
 from edge.store import stats
 from outbox_helpers import make_record, photo
 

@@ -20,11 +20,12 @@ import itertools
 import json
 import os
 import shutil
-import signal
 import subprocess
 from pathlib import Path
 
 import aiohttp
+
+from tools import procs
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -227,13 +228,7 @@ class Browser:
         for p in self.pages:
             await p.close()
         await self.session.close()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        procs.stop(self.proc, grace_s=10)
 
 
 class _Launch:

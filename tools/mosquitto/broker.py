@@ -28,6 +28,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))   # run as a script too (bash tools/dev broker)
+
+from tools import procs  # noqa: E402
+
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
 
@@ -123,13 +127,7 @@ class Broker:
         raise RuntimeError("mosquitto did not listen on %d within %.0f s" % (self.port, timeout))
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        procs.stop(self.proc, grace_s=10)
         self.proc = None
 
     def kill(self) -> None:
