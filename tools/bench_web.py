@@ -159,8 +159,8 @@ class Lane:
     """`edge run` (the page in its own process, as shipped), or with inline=True the lane and
     its page on one event loop (--serve-inline below: the design the product avoids)."""
 
-    def __init__(self, config_path: Path, state: Path, inline: bool = False):
-        self.config_path, self.state, self.inline = config_path, state, inline
+    def __init__(self, config_path: Path, state: Path, inline: bool = False, nice: int = 0):
+        self.config_path, self.state, self.inline, self.nice = config_path, state, inline, nice
         self.proc = None
 
     def start(self) -> str:
@@ -168,7 +168,8 @@ class Lane:
         address_path(self.state).unlink(missing_ok=True)
         cmd = ([sys.executable, __file__, "--serve-inline", str(self.config_path)] if self.inline
                else EDGE + ["--config", str(self.config_path), "run"])
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=(lambda: os.nice(self.nice)) if self.nice else None)
         end = time.time() + 120
         while time.time() < end:
             if address_path(self.state).is_file():
@@ -320,21 +321,26 @@ def decision_rounds(state, rounds: int) -> list[float]:
     to the lane's status showing the decision carried out (barrier opening, or refused), as a
     client of the control socket sees it (status polled every 5 ms)."""
     from edge.errors import EdgeError
-    out = []
+    out, inner = [], []
     for i in range(rounds):
         control(state, "sim", {"input": "loop", "active": False})
         wait_status(state, lambda s: s.get("state") == "idle")
         control(state, "sim", {"input": "loop", "active": True})
         wait_status(state, lambda s: s.get("state") == "waiting_manual")
+        plate = "云A%05d" % (10000 + i)
         t0 = time.monotonic()
         try:
-            control(state, "plate", {"plate": "云A%05d" % (10000 + i), "color": "1"})
+            control(state, "plate", {"plate": plate, "color": "1"})
         except EdgeError as e:  # a lane too busy to answer in 15 s: still measured, until it decides
             ERRORS.append("plate: %s" % e)
         wait_status(state, lambda s: s.get("state") in ("open", "closing", "refused"), timeout=180, poll=0.005)
         out.append(time.monotonic() - t0)
+        # the lane's own share (asked for the decision -> relay energised), as the lane timed it
+        d = wait_status(state, lambda s: (s.get("last_decision") or {}).get("plate") == plate and (
+            "relay_ms" in s["last_decision"] or not s["last_decision"]["allowed"]), timeout=10)["last_decision"]
+        inner.append(d.get("relay_ms", d.get("decide_ms")) / 1000)
     control(state, "sim", {"input": "loop", "active": False})
-    return out
+    return out, inner
 
 
 def phase(base, state, clients: int, rounds: int) -> dict:
@@ -350,7 +356,7 @@ def phase(base, state, clients: int, rounds: int) -> dict:
             raise SystemExit("bench: the page clients did not start")
     t = time.perf_counter()
     try:
-        lat = decision_rounds(state, rounds)
+        lat, inner = decision_rounds(state, rounds)
     finally:
         dt = time.perf_counter() - t
         requests = 0
@@ -358,18 +364,21 @@ def phase(base, state, clients: int, rounds: int) -> dict:
             load.send_signal(signal.SIGTERM)
             requests = int(load.stdout.readline() or 0)
             load.wait(30)
-    return {"latency": lat, "page_rps": requests / dt}
+    return {"latency": lat, "inner": inner, "page_rps": requests / dt}
 
 
 def interleaved(base, state, clients: int, rounds: int, blocks: int = 3) -> tuple[dict, dict]:
     """Baseline and loaded rounds in alternating blocks, so a shared machine's drift in load
     falls on both alike."""
-    quiet, loaded = {"latency": [], "page_rps": 0.0}, {"latency": [], "page_rps": []}
+    quiet, loaded = {"latency": [], "inner": [], "page_rps": 0.0}, {"latency": [], "inner": [], "page_rps": []}
     per = max(1, rounds // blocks)
     for _ in range(blocks):
-        quiet["latency"] += phase(base, state, 0, per)["latency"]
+        g = phase(base, state, 0, per)
+        quiet["latency"] += g["latency"]
+        quiet["inner"] += g["inner"]
         g = phase(base, state, clients, per)
         loaded["latency"] += g["latency"]
+        loaded["inner"] += g["inner"]
         loaded["page_rps"].append(g["page_rps"])
     loaded["page_rps"] = statistics.mean(loaded["page_rps"])
     return quiet, loaded
@@ -502,6 +511,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--no-inline", action="store_true", help="skip the lane-and-page-on-one-loop comparison")
     ap.add_argument("--page-nice", type=int, default=None, help="[web] nice for the page's process (default: the config's)")
+    ap.add_argument("--lane-nice", type=int, default=0, help="niceness of `edge run` (systemd Nice=; below 0 needs root)")
     ap.add_argument("--gate-only", action="store_true", help="only the gate's decision latency with and without clients")
     args = ap.parse_args(argv)
     folder = Path(args.dir or "/work/data-h17-web/bench-web")
@@ -539,7 +549,7 @@ def main(argv=None) -> int:
 
     gate = {}
     try:
-        lane = Lane(config_path, state)
+        lane = Lane(config_path, state, nice=args.lane_nice)
         base = lane.start()
         try:
             if args.gate_only:
@@ -593,6 +603,14 @@ def main(argv=None) -> int:
         print("    %-38s %2d page clients: %s / %.0f ms  (x%.2f of the baseline)%s"
               % (label, clients, ms(lat), 1000 * max(lat), statistics.median(lat) / base_lat,
                  "  page served %.0f req/s meanwhile" % g["page_rps"] if clients else "  <- baseline" if mode == "process" else ""))
+    base_in = statistics.median(gate["process", 0]["inner"])
+    print("  of it the lane's own decision path, as the lane timed it (status last_decision: relay_ms = asked for the"
+          " decision -> relay energised; decide_ms for a refusal):")
+    for (mode, clients), g in gate.items():
+        label = ("page in its own process (as shipped)" if mode == "process" else "page on the lane's own loop")
+        print("    %-38s %2d page clients: %.1f ms / %.1f ms  (x%.2f)"
+              % (label, clients, 1000 * statistics.median(g["inner"]), 1000 * max(g["inner"]),
+                 statistics.median(g["inner"]) / base_in))
     if ERRORS:
         print("  note: %d of the bench's status requests were answered with an error by the lane, e.g. %r"
               % (len(ERRORS), ERRORS[0][:120]))

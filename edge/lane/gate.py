@@ -186,6 +186,10 @@ class Gate:
         await self.io.open_barrier()
         self.timing["relay_s"] = time.monotonic()
         self.timing["actuate_s"] = self.timing["relay_s"] - t
+        d = self.last_decision
+        if d is not None and d["allowed"] and "relay_ms" not in d and self.timing.get("decide_start"):
+            # the lane's own share, asked for the decision -> relay energised (status, tools/bench_web.py)
+            d["relay_ms"] = round(1000 * (self.timing["relay_s"] - self.timing["decide_start"]), 1)
 
     async def close(self, opts: dict) -> None:
         if self.io is None:
@@ -201,7 +205,8 @@ class Gate:
                               "color": req["color"], "allowed": bool(decision.get("allowed")),
                               "code": decision.get("code"), "reason": decision.get("reason"),
                               "display": decision.get("display"), "voice": decision.get("voice"),
-                              "manual": bool(req.get("manual")), "confidence": req.get("confidence")}
+                              "manual": bool(req.get("manual")), "confidence": req.get("confidence"),
+                              "decide_ms": round(1000 * self.timing["decide_s"], 1)}
         return decision
 
     async def record(self, p: dict) -> None:

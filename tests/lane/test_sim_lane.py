@@ -87,6 +87,9 @@ def test_five_vehicles_through_the_simulated_gate(tmp_path):
     opens = [m for m in moves if m["relay"] == "open" and m["on"]]
     assert len(opens) >= 3 and len(closes) >= 3, moves
     assert not any(m["anti_smash"] for m in closes), moves
+    # the last decision (vehicle 5, refused) says how long the lane took to decide
+    last = got["status"]["last_decision"]
+    assert last["allowed"] is False and 0 < last["decide_ms"] < 60000 and "relay_ms" not in last, last
     # the records say how their plate was read (kept with the record, never sent as such)
     from edge.store.outbox import Outbox
     with Outbox(tmp_path / "sim" / "lane", ["yunnan"]) as box:
