@@ -412,7 +412,9 @@ async def browser_load(base, tmp: Path) -> dict | None:
         await page.fill("#login-password", PASSWORD)
         await page.click("#login-submit")
         await page.wait_for("!document.getElementById('page-lane').classList.contains('hidden')")
-        ready = ("document.querySelectorAll('#rec-list img').length > 0 && "
+        # rendered, and every thumbnail in view loaded (the newest records may have none: the
+        # gate rounds of an earlier run leave refusals without a camera photo)
+        ready = ("document.getElementById('rec-list').children.length > 0 && "
                  "[...document.querySelectorAll('#rec-list img')].filter(i => i.getBoundingClientRect().top < innerHeight)"
                  ".every(i => i.complete && i.naturalWidth > 0)")
         out = {}
