@@ -178,6 +178,18 @@ def test_fp16_models_read_the_same(reader):
         assert r16.read_crop(img(row["file"]))["plate"] == reader.read_crop(img(row["file"]))["plate"]
 
 
+def test_a_band_reads_the_same_whatever_was_read_before(reader):
+    """The recogniser's fused LSTM keeps state in variable tensors between invokes; a band's
+    probabilities must not depend on the band read before it."""
+    rec = reader.recognizer
+    band = rectify.single_band(cv2.resize(img(CROPS[0]["file"]), (rectify.W, rectify.H)))
+    first = rec.probs(band)
+    rec.probs(np.full_like(band, 255))
+    rec.probs(255 - band)
+    assert np.abs(rec.probs(band) - first).max() < 1e-6
+    assert rec(band).text == CROPS[0]["plate"]
+
+
 def test_missing_model_names_the_file(tmp_path):
     with pytest.raises(EdgeError, match="plate_det_fp32.tflite"):
         PlateReader(str(tmp_path))

@@ -56,8 +56,12 @@ def letterbox(frame, in_h, in_w):
     scale = min(in_w / w, in_h / h)
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
     # INTER_LINEAR, not INTER_AREA: 4-5x cheaper on a 1080p frame and the same reads on the
-    # dev scenes.
-    small = cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    # dev scenes. At an odd whole ratio (1080p -> 640x360 is 3:1) INTER_LINEAR samples exactly
+    # the centre pixel of each 3x3 cell, which INTER_NEAREST_EXACT gives bit for bit at half
+    # the cost (0.6 -> 0.3 ms).
+    k = w // nw
+    exact = k % 2 == 1 and w == nw * k and h == nh * k
+    small = cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_NEAREST_EXACT if exact else cv2.INTER_LINEAR)
     return cv2.copyMakeBorder(small, 0, in_h - nh, 0, in_w - nw, cv2.BORDER_REPLICATE), scale
 
 

@@ -72,6 +72,9 @@ class PlateRecognizer:
         return np.ascontiguousarray(x.transpose(2, 0, 1)[None] if self.nchw else x[None])
 
     def probs(self, band, stretch=False):
+        # a fused sequence-LSTM op keeps its state in variable tensors across invokes: every
+        # band starts from zero state, as the model was trained (a no-op for other models)
+        self.interp.reset_all_variables()
         self.interp.set_tensor(self.input_index, self.prepare(band, stretch))
         self.interp.invoke()
         p = self.interp.get_tensor(self.out_index)[0] * self.scale
