@@ -7,6 +7,9 @@ Sets (each <out>/<name>.npz):
   val            the same families, fresh seeds: for watching training (never for the figures)
   heldout        the held-out plume model (puffs) over the held-out families (wall, sky) and the
                  EVALUATION photos: nothing in it was seen in training -- the model card's figures
+  heldout_fresh  heldout's recipe with other seeds: round 3 chose its training change after
+                 diagnosing `heldout`, so this copy (never looked at before the models were fixed)
+                 is the one whose samples nothing was chosen on -- the generators are the same
   heldout_plume  puffs over the training families (fresh seeds, evaluation photos): the plume model alone
   heldout_bg     fbm + cloud over wall, sky and the evaluation photos: the backgrounds alone
 The held-out sets have the issue's shape: `--per-level` plumes of each level 1-5, and `--per-kind`
@@ -30,7 +33,7 @@ from tools.smoke import render as R
 from tools.smoke import samples as S
 
 DEFAULT_OUT = "/work/data-h15-smoke/smoke"
-SET_IDS = {"train": 10, "val": 11, "heldout": 12, "heldout_plume": 13, "heldout_bg": 14,
+SET_IDS = {"train": 10, "val": 11, "heldout": 12, "heldout_plume": 13, "heldout_bg": 14, "heldout_fresh": 15,
            "fixtures": 2, "clips-train": 3, "clips-eval": 4}
 FAMILIES = ("road", "night", "rain", "truck", "photo", "wall", "sky")
 TRAIN_FAMILIES = {"road": 0.2, "night": 0.15, "rain": 0.15, "truck": 0.25, "photo": 0.25}
@@ -54,8 +57,8 @@ def plan(name, n, per_level, per_kind):
         kind = rng.choice(list(TRAIN_KINDS), n, p=list(TRAIN_KINDS.values()))
         model = rng.choice(TRAIN_PLUMES, n)
         return [(f, k, m, None) for f, k, m in zip(fam, kind, model)]
-    fams = HELDOUT_FAMILIES if name in ("heldout", "heldout_bg") else tuple(TRAIN_FAMILIES)
-    models = (HELDOUT_PLUME,) if name in ("heldout", "heldout_plume") else TRAIN_PLUMES
+    fams = HELDOUT_FAMILIES if name in ("heldout", "heldout_fresh", "heldout_bg") else tuple(TRAIN_FAMILIES)
+    models = (HELDOUT_PLUME,) if name in ("heldout", "heldout_fresh", "heldout_plume") else TRAIN_PLUMES
     out = []
     for lv in range(1, 6):
         out += [(fams[i % len(fams)], "smoke", models[(i // len(fams)) % len(models)], lv) for i in range(per_level)]
