@@ -45,7 +45,7 @@ def grade_all(name, d, models, variant):
     return np.array([r["level"] for r in rs]), np.array([r["opacity"] for r in rs])
 
 
-VISIBLE_CORE, VISIBLE_CONTRAST = 0.02, 0.15
+VISIBLE_CORE, VISIBLE_CONTRAST = D.VISIBLE_CORE, D.VISIBLE_CONTRAST
 
 
 def visible(d):

@@ -6,7 +6,8 @@ Runs in its own venv (TensorFlow never goes on the board):
 
 Input: 64x64 RGB float32 in [0, 1] (a crop behind the exhaust); with --reference the 11-channel
 input of edge.vision.smoke.classifier.reference_features (crop, empty-lane reference, darkening,
-difference, soot opacity, texture ratio) and the files are named smoke_ringelmann_ref_*.tflite. Output [1, 7]: softmax over
+difference, soot opacity, texture ratio; --ref-channels 14 adds the gain-corrected soot opacity
+and the chroma shift) and the files are named smoke_ringelmann_ref_*.tflite. Output [1, 7]: softmax over
 levels 0-5, then the opacity (sigmoid). Training sees only tools.smoke.dataset's `train` set
 (plume models fbm + cloud; the puffs model and the wall/sky families never); progress is watched
 on `val` (the same families, fresh seeds), never on the held-out sets.
@@ -76,7 +77,11 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weight-power", type=float, default=0.5, help="level weights = (1/frequency)^this")
+    ap.add_argument("--balance-levels", action="store_true",
+                    help="first weight levels 1-5 to equal counts (a core-balanced set has more low levels), then as usual")
     ap.add_argument("--reference", action="store_true", help="train the reference-aware model (11-channel input)")
+    ap.add_argument("--ref-channels", type=int, default=11, choices=(11, 14),
+                    help="reference model's feature maps: 11, or 14 (+ gain-corrected soot opacity, chroma shift)")
     ap.add_argument("--filters", default=",".join(map(str, FILTERS)), help="conv widths of the 4 stages")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N usable crops only")
     ap.add_argument("--train-files", default="train", help="comma-separated npz names under --data")
@@ -97,7 +102,7 @@ def main(argv=None):
         for i in range(0, n, 2000):
             c = d["images"][i:i + 2000].astype(np.float32) / 255.0
             if a.reference:
-                c = reference_features(c, d["references"][i:i + 2000].astype(np.float32) / 255.0)
+                c = reference_features(c, d["references"][i:i + 2000].astype(np.float32) / 255.0, a.ref_channels)
             if x is None:
                 x = np.empty((n,) + c.shape[1:], dtype)
             x[i:i + len(c)] = c
@@ -137,6 +142,10 @@ def main(argv=None):
     model.compile(tf.keras.optimizers.Adam(lr), loss=make_loss(tf), metrics=[level_acc, opacity_mae])
     counts = np.bincount(tr["level"], minlength=6).astype(np.float64)
     cw = (counts.sum() / 6 / np.maximum(counts, 1)) ** a.weight_power
+    if a.balance_levels:  # levels 1-5 as if each had their mean count, level 0 as it is
+        even = counts.copy()
+        even[1:] = counts[1:].mean()
+        cw = (even / np.maximum(counts, 1)) * (counts.sum() / 6 / np.maximum(even, 1)) ** a.weight_power
     w = cw[tr["level"]].astype(np.float32)
     w /= w.mean()
     print("level counts %s, level weights %s" % (counts.astype(int).tolist(), np.round(cw / (cw[tr["level"]].mean()), 2).tolist()), flush=True)

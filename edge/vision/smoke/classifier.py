@@ -27,6 +27,8 @@ REFERENCE_MODEL = "smoke_ringelmann_ref_fp32.tflite"
 INPUT = 64
 OUTPUTS = 7  # softmax over levels 0-5, then opacity
 CHANNELS_CROP, CHANNELS_REF = 3, 11
+CHANNELS_REF_V2 = 14  # + the gain-corrected soot opacity and the chroma shift (reference_features)
+REF_CHANNELS = (CHANNELS_REF, CHANNELS_REF_V2)  # a reference model takes either; its input says which
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 _MIN_REF_LINEAR = 0.02  # keeps the ratio finite where the reference is (nearly) black
 
@@ -43,7 +45,47 @@ def _local_std(a):
     return np.sqrt(np.maximum(_blur(a * a, 5) - m * m, 0.0))
 
 
-def reference_features(crop, ref):
+GAIN_BINS = np.linspace(-0.255, 0.255, 52)  # log gain crop / reference: 1 % bins, one centred on 0
+
+
+def _gain(lc, lr):
+    """[...] the crop's exposure relative to the reference's: the mode of log(L / L_ref) over the
+    pixels bright enough to say (the reference drifts by up to +-6 %, auto-exposure more; a plume,
+    shadow or body changes only part of the crop, the rest sits at the gain)."""
+    n = int(np.prod(lc.shape[:-2]))
+    q = np.log(np.maximum(lc, 1e-4) / np.maximum(lr, 1e-4)).reshape(n, -1)
+    w = (lr.reshape(n, -1) > 0.01).astype(np.float32)
+    b = np.clip(np.searchsorted(GAIN_BINS, q) - 1, -1, len(GAIN_BINS) - 1)
+    ok = (b >= 0) & (b < len(GAIN_BINS) - 1)
+    nb = len(GAIN_BINS) - 1
+    idx = (np.arange(n)[:, None] * nb + np.clip(b, 0, nb - 1))[ok]
+    h = np.bincount(idx, weights=w[ok], minlength=n * nb).reshape(n, nb)
+    h = h + 0.5 * (np.roll(h, 1, 1) + np.roll(h, -1, 1))  # a little smoothing before the arg-max
+    centre = (GAIN_BINS[:-1] + GAIN_BINS[1:]) / 2
+    g = np.where(h.max(1) > 0, np.exp(centre[np.argmax(h, 1)]), 1.0)
+    return g.reshape(lc.shape[:-2] + (1, 1)).astype(np.float32)
+
+
+def _chroma_shift(crop, ref):
+    """log(R/G) and log(B/G) of the crop minus the reference's (linear, 3x3-smoothed), less its
+    median over the crop (white balance drift): tan dust raises R/G and lowers B/G, soot and steam
+    are nearly neutral."""
+    e = 0.01
+
+    def smooth_linear(a):
+        flat = np.power(np.clip(a, 0, 1), 2.2).astype(np.float32).reshape((-1,) + a.shape[-3:])
+        out = np.stack([cv2.blur(m, (3, 3), borderType=cv2.BORDER_REPLICATE) for m in flat])
+        return np.log(out + e).reshape(a.shape)
+    c, r = smooth_linear(crop), smooth_linear(ref)
+    out = []
+    for k in (0, 2):
+        d = (c[..., k] - c[..., 1]) - (r[..., k] - r[..., 1])
+        med = np.median(d.reshape(d.shape[:-2] + (-1,)), axis=-1)[..., None, None]
+        out.append(np.clip(4.0 * (d - med), -2.0, 2.0))
+    return out
+
+
+def reference_features(crop, ref, channels=CHANNELS_REF):
     """[..., 64, 64, 11] float32 from crops and references [..., 64, 64, 3] float32 in [0, 1]:
     crop RGB, reference RGB, and in linear luminance L (the reference 3x3-smoothed: sensor
     noise, shake):
@@ -54,8 +96,14 @@ def reference_features(crop, ref):
     * the texture ratio: the local (5x5) contrast of the crop over the reference's, which is
       the transmittance T wherever the background has texture, whatever the smoke's own
       radiance (I = T I_bg + (1 - T) I_s: the constant I_s adds no contrast; clipped to [0, 2]);
-    * the reference's local contrast (where the ratio means something), x 10.
+    * the reference's local contrast (where the ratio means something), x 10;
+    and with channels=14 (CHANNELS_REF_V2) also
+    * the soot opacity again with the reference scaled by the crop's gain (_gain: the exposure
+      drift between the two frames otherwise reads as +-6 % opacity everywhere);
+    * the chroma shift, log(R/G) and log(B/G) against the reference's (_chroma_shift: dust is tan).
     The physics as hints; the model learns where they do not hold."""
+    if channels not in REF_CHANNELS:
+        raise ValueError("reference features: %d channels, not one of %s" % (channels, REF_CHANNELS))
     lc = np.power(np.clip(crop, 0, 1), 2.2) @ _LUMA
     lr = _blur(np.power(np.clip(ref, 0, 1), 2.2) @ _LUMA, 3)
     b = np.clip(1.0 - lc / np.maximum(lr, _MIN_REF_LINEAR), -1.0, 1.0)
@@ -66,8 +114,12 @@ def reference_features(crop, ref):
     op = np.clip((lr - lc) / span, -1.0, 1.0)
     sr = _local_std(lr)  # both 3x3-smoothed first, so the ratio compares like with like
     tex = np.clip(_local_std(_blur(lc, 3)) / np.maximum(sr, 0.004), 0.0, 2.0)
-    return np.concatenate([crop, ref] + [c[..., None] for c in (b, lc - lr, op, tex, np.clip(10 * sr, 0, 2))],
-                          axis=-1).astype(np.float32)
+    maps = [b, lc - lr, op, tex, np.clip(10 * sr, 0, 2)]
+    if channels == CHANNELS_REF_V2:
+        lg = lr * _gain(_blur(lc, 3), lr)
+        span_g = np.maximum(lg - ringelmann.SOOT * white, ringelmann.MIN_CONTRAST)
+        maps += [np.clip((lg - lc) / span_g, -1.0, 1.0)] + _chroma_shift(crop, ref)
+    return np.concatenate([crop, ref] + [c[..., None] for c in maps], axis=-1).astype(np.float32)
 
 
 def _as_input(a, what):
@@ -79,9 +131,9 @@ def _as_input(a, what):
     return a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
 
 
-def reference_input(crop_rgb, reference_rgb):
-    """The reference model's input [64, 64, 7] for one crop and its empty-lane reference (any sizes)."""
-    return reference_features(_as_input(crop_rgb, "crop"), _as_input(reference_rgb, "reference"))
+def reference_input(crop_rgb, reference_rgb, channels=CHANNELS_REF):
+    """The reference model's input [64, 64, channels] for one crop and its empty-lane reference (any sizes)."""
+    return reference_features(_as_input(crop_rgb, "crop"), _as_input(reference_rgb, "reference"), channels)
 
 
 def to_rgb(image_bgr):
@@ -102,14 +154,17 @@ def crop_roi(image, roi):
 
 class SmokeClassifier:
     """Wraps one interpreter; `classify(crop_rgb[, reference_rgb])` -> dict(level, opacity,
-    confidence, probs). `channels` = 3 for the crop-only model, 8 for the reference model (then a
-    reference is required)."""
+    confidence, probs). `channels` = 3 for the crop-only model, CHANNELS_REF for a reference model
+    (then a reference is required; the model's input says whether it takes the 11 or 14 maps)."""
 
     def __init__(self, model_path=None, threads=1, delegate="", channels=CHANNELS_CROP):
-        self.path = model_path or str(models_dir() / (REFERENCE_MODEL if channels == CHANNELS_REF else DEFAULT_MODEL))
-        self.channels = channels
+        ref = channels in REF_CHANNELS
+        self.path = model_path or str(models_dir() / (REFERENCE_MODEL if ref else DEFAULT_MODEL))
         self.interp = load_model(self.path, threads=threads, delegate=delegate)
         inp = self.interp.get_input_details()[0]
+        if ref and len(inp["shape"]) == 4 and int(inp["shape"][3]) in REF_CHANNELS:
+            channels = int(inp["shape"][3])
+        self.channels = channels
         if tuple(inp["shape"][1:]) != (INPUT, INPUT, channels):
             raise EdgeError("model %s: input %s is not [1,%d,%d,%d]" % (self.path, inp["shape"], INPUT, INPUT, channels))
         self._in = inp
@@ -119,10 +174,10 @@ class SmokeClassifier:
                             % (self.path, self._out["shape"], OUTPUTS))
 
     def prepare(self, crop_rgb, reference_rgb=None):
-        if self.channels == CHANNELS_REF:
+        if self.channels in REF_CHANNELS:
             if reference_rgb is None:
                 raise ValueError("model %s needs the empty-lane reference" % self.path)
-            return reference_input(crop_rgb, reference_rgb)[None]
+            return reference_input(crop_rgb, reference_rgb, self.channels)[None]
         return _as_input(crop_rgb, "crop")[None]
 
     def _invoke(self, x):
