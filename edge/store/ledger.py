@@ -33,7 +33,7 @@ from pathlib import Path
 from edge.errors import EdgeError, ValidationError
 
 from edge.store.platform_cache import plate_key
-from edge.store.sqlite_store import SqliteStore, locked, now_text, writes
+from edge.store.sqlite_store import SITE_VERSION_SCHEMA, SiteVersions, SqliteStore, locked, now_text, writes
 
 KINDS = {
     # kind: (table, id field, validation kind, image fields)
@@ -52,8 +52,7 @@ CREATE TABLE IF NOT EXISTS machinery (
 CREATE TABLE IF NOT EXISTS image (
     kind TEXT NOT NULL, owner TEXT NOT NULL, field TEXT NOT NULL, jpeg BLOB NOT NULL,
     PRIMARY KEY (kind, owner, field));
-CREATE TABLE IF NOT EXISTS site_version (list TEXT PRIMARY KEY, version INTEGER NOT NULL, at TEXT NOT NULL);
-"""
+""" + SITE_VERSION_SCHEMA
 
 DATA_URL = "data:image/jpeg;base64,"
 MAX_IMAGE_BYTES = 10 << 20   # a phone photo of a registration card is a few MB
@@ -67,7 +66,7 @@ def to_data_url(jpeg: bytes) -> str:
 
 
 
-class Ledger(SqliteStore):
+class Ledger(SiteVersions, SqliteStore):
     FILENAME = "ledger.sqlite"
     SCHEMA = SCHEMA
     # the ledger is what the installer imported: keep SQLite's safest setting
@@ -270,19 +269,6 @@ class Ledger(SqliteStore):
             if version is not None:
                 self.db.execute("INSERT OR REPLACE INTO site_version VALUES (?,?,?)", (kind, int(version), now_text()))
 
-    @locked
-    def site_versions(self) -> dict:
-        return {r[0]: r[1] for r in self.db.execute("SELECT list, version FROM site_version")}
-
-    @locked
-    def set_site_version(self, kind: str, version: int) -> None:
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO site_version VALUES (?,?,?)", (kind, int(version), now_text()))
-
-    @locked
-    def data_version(self) -> int:
-        """Changes committed by other connections (the gate's registrations, `edge ledger import`) bump it."""
-        return self.db.execute("PRAGMA data_version").fetchone()[0]
 
 
 # ---------------------------------------------------------------- import files

@@ -23,7 +23,7 @@ from datetime import datetime
 
 from edge.errors import StorageError
 from edge.store import faults
-from edge.store.sqlite_store import SqliteStore, locked, now_text, writes
+from edge.store.sqlite_store import SITE_VERSION_SCHEMA, SiteVersions, SqliteStore, locked, now_text, writes
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS exceed_vehicle (
@@ -42,8 +42,7 @@ CREATE TABLE IF NOT EXISTS exceed_verification (
 CREATE INDEX IF NOT EXISTS exceed_verification_plate ON exceed_verification(plate_key);
 CREATE TABLE IF NOT EXISTS pull_state (
     list TEXT PRIMARY KEY, timestamp TEXT NOT NULL, pulled_at TEXT NOT NULL, pages INTEGER, records INTEGER);
-CREATE TABLE IF NOT EXISTS site_version (list TEXT PRIMARY KEY, version INTEGER NOT NULL, at TEXT NOT NULL);
-"""
+""" + SITE_VERSION_SCHEMA
 
 LISTS = ("exceed", "strategy", "alarm")
 
@@ -61,7 +60,7 @@ def _text(v):
 
 
 
-class PlatformCache(SqliteStore):
+class PlatformCache(SiteVersions, SqliteStore):
     FILENAME = "platform_cache.sqlite"
     SCHEMA = SCHEMA
     # a cache: a power cut may lose the last pull, which the next sync fetches again
@@ -297,20 +296,6 @@ class PlatformCache(SqliteStore):
         row = self.db.execute("SELECT timestamp, pulled_at, pages, records FROM pull_state WHERE list=?",
                               (name,)).fetchone()
         return dict(row) if row else None
-
-    @locked
-    def site_versions(self) -> dict:
-        return {r[0]: r[1] for r in self.db.execute("SELECT list, version FROM site_version")}
-
-    @locked
-    def set_site_version(self, name: str, version: int) -> None:
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO site_version VALUES (?,?,?)", (name, int(version), now_text()))
-
-    @locked
-    def data_version(self) -> int:
-        """Changes committed by other connections (the sync job, `edge sync`) bump it."""
-        return self.db.execute("PRAGMA data_version").fetchone()[0]
 
 
 # site replication helpers (PlatformCache.site_write)

@@ -102,6 +102,11 @@ class SqliteStore:
         return cls(Path(state_dir) / cls.FILENAME)
 
     @locked
+    def data_version(self) -> int:
+        """Changes committed by other connections (another process, another job) bump it."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    @locked
     def close(self):
         self.db.close()
 
@@ -110,3 +115,21 @@ class SqliteStore:
 
     def __exit__(self, *exc):
         self.close()
+
+
+SITE_VERSION_SCHEMA = ("CREATE TABLE IF NOT EXISTS site_version "
+                       "(list TEXT PRIMARY KEY, version INTEGER NOT NULL, at TEXT NOT NULL);")
+
+
+class SiteVersions:
+    """For a store that holds lists replicated over the site (edge/site/replication.py): the
+    version of each list as the leader last published it. Its SCHEMA includes SITE_VERSION_SCHEMA."""
+
+    @locked
+    def site_versions(self) -> dict:
+        return {r[0]: r[1] for r in self.db.execute("SELECT list, version FROM site_version")}
+
+    @locked
+    def set_site_version(self, name: str, version: int) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO site_version VALUES (?,?,?)", (name, int(version), now_text()))
