@@ -12,6 +12,20 @@ import random
 from edge.site.election import Election
 
 
+def overlapping(spans) -> list:
+    """Pairs of (start, end, gate) duty spans of different lanes that overlap in time
+    (the simulated election here, the real site in site_harness)."""
+    s = sorted(spans)
+    bad = []
+    for i, (a, b, g) in enumerate(s):
+        for a2, b2, g2 in s[i + 1:]:
+            if a2 >= b:
+                break
+            if g2 != g:
+                bad.append(((g, a, b), (g2, a2, b2)))
+    return bad
+
+
 class Lane:
     def __init__(self, gate, lease_s, eligible=True, solo=False):
         self.gate = gate
@@ -170,15 +184,7 @@ class Sim:
         return [g for g in self.lanes if any(a <= t < b for a, b in self.spans(g))]
 
     def overlaps(self):
-        spans = sorted((a, b, g) for g in self.lanes for a, b in self.spans(g) if b > a)
-        bad = []
-        for i, (a, b, g) in enumerate(spans):
-            for a2, b2, g2 in spans[i + 1:]:
-                if a2 >= b:
-                    break
-                if g2 != g:
-                    bad.append(((g, a, b), (g2, a2, b2)))
-        return bad
+        return overlapping((a, b, g) for g in self.lanes for a, b in self.spans(g) if b > a)
 
     def first_start_after(self, t):
         starts = [a for g in self.lanes for a, b in self.spans(g) if a >= t]

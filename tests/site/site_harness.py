@@ -20,6 +20,7 @@ from pathlib import Path
 
 from edge.lane import control_client
 from edge.errors import EdgeError
+from tests.site.election_sim import overlapping
 from tools.mosquitto.broker import Broker, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -264,15 +265,7 @@ class Site:
 
 def overlaps(spans, jobs=("platform",)) -> list:
     """Pairs of duty spans of different lanes that overlap in time (for the given jobs)."""
-    s = sorted((a, b, g) for g, job, a, b in spans if job in jobs)
-    bad = []
-    for i, (a, b, g) in enumerate(s):
-        for a2, b2, g2 in s[i + 1:]:
-            if a2 >= b:
-                break
-            if g2 != g:
-                bad.append(((g, a, b), (g2, a2, b2)))
-    return bad
+    return overlapping((a, b, g) for g, job, a, b in spans if job in jobs)
 
 
 def max_gap(times: list[float], until: float | None = None) -> float:
