@@ -47,6 +47,24 @@ def load_model(path: str | Path, threads: int = 1, delegate: str = ""):
     return interp
 
 
+class VectorModel:
+    """A small model with one input and one output vector of a known length (the plate
+    colour, outline and province models): `run(x)` -> that vector."""
+
+    def __init__(self, interpreter, what: str, length: int, unit: str = "classes"):
+        self.interp = interpreter
+        self.in_index = interpreter.get_input_details()[0]["index"]
+        self.out_index = interpreter.get_output_details()[0]["index"]
+        n = int(interpreter.get_output_details()[0]["shape"][-1])
+        if n != length:
+            raise ValueError("%s has %d %s, expected %d" % (what, n, unit, length))
+
+    def run(self, x):
+        self.interp.set_tensor(self.in_index, x)
+        self.interp.invoke()
+        return self.interp.get_tensor(self.out_index)[0]
+
+
 def models_dir(configured: str = "") -> Path:
     """The configured models dir, else the checkout's models/, else the installed ones
     (tools/install.sh puts them in /usr/share/edge/models, beside the board profiles)."""

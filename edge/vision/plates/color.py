@@ -20,6 +20,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edge.vision.interpreter import VectorModel
+
 COLORS = ("blue", "yellow", "green", "white", "black", "yellow_green")
 MODEL_H, MODEL_W = 24, 64
 UNCERTAIN_BELOW = 0.8
@@ -31,21 +33,14 @@ def model_input(plate_bgr):
     return (x.astype(np.float32) / 255.0)[None]
 
 
-class ColorModel:
+class ColorModel(VectorModel):
     """The colour CNN: `probs(plate_bgr)` -> probabilities over COLORS."""
 
     def __init__(self, interpreter):
-        self.interp = interpreter
-        self.in_index = interpreter.get_input_details()[0]["index"]
-        self.out_index = interpreter.get_output_details()[0]["index"]
-        n = int(interpreter.get_output_details()[0]["shape"][-1])
-        if n != len(COLORS):
-            raise ValueError("colour model has %d classes, expected %d" % (n, len(COLORS)))
+        super().__init__(interpreter, "colour model", len(COLORS))
 
     def probs(self, plate_bgr):
-        self.interp.set_tensor(self.in_index, model_input(plate_bgr))
-        self.interp.invoke()
-        return self.interp.get_tensor(self.out_index)[0].astype(np.float64)
+        return self.run(model_input(plate_bgr)).astype(np.float64)
 
 
 RULE_FLOOR = 0.05

@@ -13,6 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edge.vision.interpreter import VectorModel
 from edge.vision.plates.formats import PROVINCES
 
 IN = 32
@@ -35,19 +36,12 @@ def model_input(crop_bgr):
     return g[None, :, :, None]
 
 
-class ProvinceModel:
+class ProvinceModel(VectorModel):
     def __init__(self, interpreter):
-        self.interp = interpreter
-        self.in_index = interpreter.get_input_details()[0]["index"]
-        self.out_index = interpreter.get_output_details()[0]["index"]
-        n = int(interpreter.get_output_details()[0]["shape"][-1])
-        if n != len(PROVINCES):
-            raise ValueError("province model has %d classes, expected %d" % (n, len(PROVINCES)))
+        super().__init__(interpreter, "province model", len(PROVINCES))
 
     def probs(self, plate, two_row):
-        self.interp.set_tensor(self.in_index, model_input(cell(plate, two_row)))
-        self.interp.invoke()
-        return self.interp.get_tensor(self.out_index)[0].astype(np.float64)
+        return self.run(model_input(cell(plate, two_row))).astype(np.float64)
 
 
 def fuse(probs, chars, province_probs, weight=WEIGHT):

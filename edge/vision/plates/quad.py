@@ -13,6 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edge.vision.interpreter import VectorModel
+
 IN_H, IN_W = 64, 112
 # the window around the detection's bounding box, in its width (x) and height (y)
 PAD_LEFT = PAD_RIGHT = 0.3
@@ -47,19 +49,12 @@ def to_frame(out, win):
     return pts.astype(np.float32), float(1.0 / (1.0 + np.exp(-float(out[8]))))
 
 
-class QuadModel:
+class QuadModel(VectorModel):
     """`corners(frame, det_corners)` -> (plate corners TL, TR, BR, BL, P(two rows))."""
 
     def __init__(self, interpreter):
-        self.interp = interpreter
-        self.in_index = interpreter.get_input_details()[0]["index"]
-        self.out_index = interpreter.get_output_details()[0]["index"]
-        n = int(interpreter.get_output_details()[0]["shape"][-1])
-        if n != 9:
-            raise ValueError("plate quad model has %d outputs, expected 9" % n)
+        super().__init__(interpreter, "plate quad model", 9, "outputs")
 
     def corners(self, frame, det_corners):
         win = window(det_corners)
-        self.interp.set_tensor(self.in_index, model_input(frame, win))
-        self.interp.invoke()
-        return to_frame(self.interp.get_tensor(self.out_index)[0], win)
+        return to_frame(self.run(model_input(frame, win)), win)
