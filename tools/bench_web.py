@@ -516,6 +516,10 @@ def main(argv=None) -> int:
     ap.add_argument("--lane-nice", type=int, default=0, help="niceness of `edge run` (systemd Nice=; below 0 needs root)")
     ap.add_argument("--gate-only", action="store_true", help="only the gate's decision latency with and without clients")
     args = ap.parse_args(argv)
+    if args.page_nice is not None and not 0 <= args.page_nice <= 19:
+        ap.error("--page-nice: [web] nice must be 0..19")
+    if not -20 <= args.lane_nice <= 19:
+        ap.error("--lane-nice: must be -20..19")
     folder = Path(args.dir or "/work/data-h17-web/bench-web")
     folder.mkdir(parents=True, exist_ok=True)
     config_path = write_config(folder, args.page_nice)
