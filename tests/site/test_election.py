@@ -23,6 +23,19 @@ def roles(actions):
     return [a[1] for a in actions if a[0] == "role"]
 
 
+def leading(gate="A01", claim_at=4.0):
+    """An Election that claimed at `claim_at`, had the claim acknowledged and echoed at once,
+    and leads after settling; returns (election, its claim)."""
+    el = Election(gate, L)
+    el.connect(0.0)
+    claim = publishes(el.tick(claim_at))[0]
+    el.acked(claim["seq"], claim_at + 0.01)
+    el.message(claim, claim_at + 0.01)
+    el.tick(claim_at + 0.01 + E.SETTLE * L)
+    assert el.role == "leader" and el.duties
+    return el, claim
+
+
 def test_a_lone_lane_claims_after_observing_and_leads_after_settling():
     el = Election("A01", L)
     assert el.connect(0.0) == []
@@ -69,13 +82,7 @@ def test_a_late_joiner_is_corrected_by_the_winners_renewal():
 
 
 def test_a_leader_without_acknowledgements_stops_before_anyone_may_start():
-    el = Election("A01", L)
-    el.connect(0.0)
-    claim = publishes(el.tick(4.0))[0]
-    el.acked(claim["seq"], 4.01)
-    el.message(claim, 4.01)
-    el.tick(5.01)
-    assert el.duties
+    el, _ = leading(claim_at=4.0)      # claim acknowledged at 4.01
     el.disconnect(5.5)                 # broker gone: no more PUBACKs
     assert el.duties                   # a blip does not stop the heartbeat
     stop_at = 4.0 + E.VALID * L        # VALID after sending the last acknowledged message
@@ -107,13 +114,7 @@ def test_release_lets_a_follower_take_over_at_once():
 
 
 def test_higher_term_makes_a_leader_step_down():
-    el = Election("A01", L)
-    el.connect(0.0)
-    c = publishes(el.tick(4.0))[0]
-    el.acked(c["seq"], 4.0)
-    el.message(c, 4.0)
-    el.tick(5.0)
-    assert el.role == "leader"
+    el, _ = leading()
     out = el.message({"gate": "B01", "term": 2, "op": "claim", "seq": 1}, 6.0)
     assert roles(out) == ["follower"] and not el.duties
 
