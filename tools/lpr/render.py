@@ -10,7 +10,7 @@ Two typefaces:
   character cells -- not the plate typeface; the measuring sets of earlier rounds.
 - "glyph" (renderer B, `GlyphSet`): character images of the plate typeface and the plate blanks of
   leijd/chinese_license_plate_generator (MIT, glyphs traced from real plates), placed in
-  var/lpr/glyphs (font_model/, plate_model/); with embossing, paint wear, mud and bars
+  var/lpr/glyphs (font_model/, plate_model/: `sh tools/lpr/get_glyphs.sh`); with embossing, paint wear, mud and bars
   (`realism`). What the recogniser and the colour model train on since round 3. A measuring
   set made with one renderer says little about a model trained on the same renderer.
 """
