@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from edge.vision.plates import rectify  # noqa: E402
 from edge.vision.plates.color import COLORS, MODEL_H, MODEL_W, model_input  # noqa: E402
-from tools.lpr import render as R  # noqa: E402
+from tools.lpr import render as R, trainkit  # noqa: E402
 
 OUT = ROOT / "var" / "lpr" / "color"
 # lane traffic at a works gate: yellow trucks and blue cars, the rest rarer; the rare kinds
@@ -66,16 +64,7 @@ def sample(rng):
 
 
 def make(n, seed, tag):
-    rng = np.random.default_rng(seed)
-    x = np.zeros((n, MODEL_H, MODEL_W, 3), np.float32)
-    y = np.zeros(n, np.int64)
-    t0 = time.time()
-    for i in range(n):
-        x[i], y[i] = sample(rng)
-        if (i + 1) % 5000 == 0 or i == n - 1:
-            el = time.time() - t0
-            log("%s: %d/%d rendered, %.0f s, ~%.0f s left" % (tag, i + 1, n, el, el / (i + 1) * (n - i - 1)))
-    return x, y
+    return trainkit.render(n, seed, tag, lambda rng: [sample(rng)], log)
 
 
 def build():
@@ -105,21 +94,9 @@ def main(argv=None):
     ap.add_argument("--out", default=str(ROOT / "models" / "plate_color_fp32.tflite"))
     ap.add_argument("--export-only", action="store_true", help="convert the kept weights of the last run")
     a = ap.parse_args(argv)
-    import tensorflow as tf
-    tf.config.threading.set_intra_op_parallelism_threads(2)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    tf.keras.utils.set_random_seed(a.seed)
-    cv2.setNumThreads(1)
-    OUT.mkdir(parents=True, exist_ok=True)
-    cache = OUT / ("data_%d_%d_%d.npz" % (a.train, a.val, a.seed))
-    if cache.exists():
-        d = np.load(cache)
-        xt, yt, xv, yv = d["xt"], d["yt"], d["xv"], d["yv"]
-        log("data from %s" % cache)
-    else:
-        xt, yt = make(a.train, (a.seed, 0), "train")
-        xv, yv = make(a.val, (a.seed, 1), "val")
-        np.savez_compressed(cache, xt=xt, yt=yt, xv=xv, yv=yv)
+    tf = trainkit.start_tf(a.seed, 2)
+    xt, yt, xv, yv = trainkit.cached_sets(OUT, (a.train, a.val, a.seed), lambda: make(
+        a.train, (a.seed, 0), "train") + make(a.val, (a.seed, 1), "val"), log)
     log("train per colour: %s" % ", ".join("%s %d" % (c, int((yt == i).sum())) for i, c in enumerate(COLORS)))
     model = build()
     ckpt = OUT / "best.weights.h5"
@@ -143,32 +120,7 @@ def main(argv=None):
 
 
 def export(model, xv, out):
-    return export_tflite(model, xv, out, (1, MODEL_H, MODEL_W, 3), log)
-
-
-def export_tflite(model, xv, out, shape, log):
-    """Keras model -> fp32 TFLite at `out`, checked against keras on 20 validation inputs."""
-    import tensorflow as tf
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-    # a frozen concrete function: keras 3 models break TFLiteConverter.from_keras_model, and
-    # unfrozen variables become READ_VARIABLE ops that the interpreter cannot run
-    fn = tf.function(lambda x: model(x, training=False), input_signature=[tf.TensorSpec(shape, tf.float32)])
-    frozen = convert_variables_to_constants_v2(fn.get_concrete_function())
-    tfl = tf.lite.TFLiteConverter.from_concrete_functions([frozen]).convert()
-    Path(out).write_bytes(tfl)
-    from ai_edge_litert.interpreter import Interpreter
-    it = Interpreter(model_content=tfl)
-    it.allocate_tensors()
-    i_in, i_out = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
-    err = 0.0
-    for k in range(20):
-        it.set_tensor(i_in, xv[k:k + 1])
-        it.invoke()
-        d = np.abs(it.get_tensor(i_out) - model.predict(xv[k:k + 1], verbose=0)).max()
-        err = max(err, float(d) if np.isfinite(d) else np.inf)
-    log("tflite vs keras: max |diff| %.2e -> %s (%d KiB)" % (err, out, len(tfl) // 1024))
-    assert err < 1e-4
-    return 0
+    return trainkit.export_tflite(model, xv, out, (1, MODEL_H, MODEL_W, 3), log)
 
 
 if __name__ == "__main__":

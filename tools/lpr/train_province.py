@@ -19,7 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,8 +27,7 @@ sys.path.insert(0, str(ROOT))
 from edge.vision.plates import rectify  # noqa: E402
 from edge.vision.plates.formats import PROVINCES  # noqa: E402
 from edge.vision.plates.province import IN, cell, model_input  # noqa: E402
-from tools.lpr import render as R  # noqa: E402
-from tools.lpr.train_color import export_tflite  # noqa: E402
+from tools.lpr import render as R, trainkit  # noqa: E402
 
 OUT = ROOT / "var" / "lpr" / "province"
 KIND_P = {"blue": 0.3, "yellow": 0.2, "yellow_two_row": 0.18, "green": 0.14, "yellow_green": 0.1,
@@ -59,16 +57,7 @@ def sample(rng):
 
 
 def make(n, seed, tag):
-    rng = np.random.default_rng(seed)
-    x = np.zeros((n, IN, IN, 1), np.float32)
-    y = np.zeros(n, np.int64)
-    t0 = time.time()
-    for i in range(n):
-        x[i], y[i] = sample(rng)
-        if (i + 1) % 5000 == 0 or i == n - 1:
-            el = time.time() - t0
-            log("%s: %d/%d rendered, %.0f s, ~%.0f s left" % (tag, i + 1, n, el, el / (i + 1) * (n - i - 1)))
-    return x, y
+    return trainkit.render(n, seed, tag, lambda rng: [sample(rng)], log)
 
 
 def build():
@@ -105,21 +94,9 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=51)
     ap.add_argument("--out", default=str(ROOT / "models" / "plate_province_fp32.tflite"))
     a = ap.parse_args(argv)
-    import tensorflow as tf
-    tf.config.threading.set_intra_op_parallelism_threads(2)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    tf.keras.utils.set_random_seed(a.seed)
-    cv2.setNumThreads(1)
-    OUT.mkdir(parents=True, exist_ok=True)
-    cache = OUT / ("data_%d_%d_%d.npz" % (a.train, a.val, a.seed))
-    if cache.exists():
-        d = np.load(cache)
-        xt, yt, xv, yv = d["xt"], d["yt"], d["xv"], d["yv"]
-        log("data from %s" % cache)
-    else:
-        xt, yt = make(a.train, (a.seed, 0), "train")
-        xv, yv = make(a.val, (a.seed, 1), "val")
-        np.savez_compressed(cache, xt=xt, yt=yt, xv=xv, yv=yv)
+    tf = trainkit.start_tf(a.seed, 2)
+    xt, yt, xv, yv = trainkit.cached_sets(OUT, (a.train, a.val, a.seed), lambda: make(
+        a.train, (a.seed, 0), "train") + make(a.val, (a.seed, 1), "val"), log)
     model = build()
     steps = a.epochs * (len(xt) // 128)
     model.compile(optimizer=tf.keras.optimizers.Adam(tf.keras.optimizers.schedules.CosineDecay(2e-3, steps)),
@@ -140,7 +117,7 @@ def main(argv=None):
     pv = model.predict(xv, verbose=0).argmax(1)
     worst = sorted(((float((pv[yv == i] == i).mean()), p) for i, p in enumerate(PROVINCES) if (yv == i).any()))[:6]
     log("kept val accuracy %.4f; worst: %s" % (best, ", ".join("%s %.2f" % (p, v) for v, p in worst)))
-    return export_tflite(model, xv, a.out, (1, IN, IN, 1), log)
+    return trainkit.export_tflite(model, xv, a.out, (1, IN, IN, 1), log)
 
 
 if __name__ == "__main__":

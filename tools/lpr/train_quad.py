@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,8 +28,7 @@ sys.path.insert(0, str(ROOT))
 from edge.vision.interpreter import load_model  # noqa: E402
 from edge.vision.plates import quad  # noqa: E402
 from edge.vision.plates.detector import PlateDetector  # noqa: E402
-from tools.lpr import render as R  # noqa: E402
-from tools.lpr.train_color import export_tflite  # noqa: E402
+from tools.lpr import render as R, trainkit  # noqa: E402
 
 OUT = ROOT / "var" / "lpr" / "quad"
 SIZE = (960, 540)      # frames: the detector sees them at 640x360 anyway; rendering 1080p costs 4x
@@ -95,18 +92,8 @@ def frame_samples(rng, det):
 
 
 def make(n_frames, seed, tag, det):
-    rng = np.random.default_rng(seed)
-    xs, ys = [], []
-    t0 = time.time()
-    for i in range(n_frames):
-        for x, y in frame_samples(rng, det):
-            xs.append(x)
-            ys.append(y)
-        if (i + 1) % 500 == 0 or i == n_frames - 1:
-            el = time.time() - t0
-            log("%s: %d/%d frames, %d samples, %.0f s, ~%.0f s left" % (
-                tag, i + 1, n_frames, len(xs), el, el / (i + 1) * (n_frames - i - 1)))
-    return np.stack(xs), np.stack(ys)
+    return trainkit.render(n_frames, seed, tag, lambda rng: frame_samples(rng, det), log, every=500,
+                           unit="frames", y_dtype=np.float32)
 
 
 def build():
@@ -154,22 +141,12 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if not (R.GLYPHS / "font_model").is_dir():
         raise SystemExit("train_quad: the plate typeface (renderer B) is not installed in %s" % R.GLYPHS)
-    import tensorflow as tf
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    tf.keras.utils.set_random_seed(a.seed)
-    cv2.setNumThreads(1)
-    OUT.mkdir(parents=True, exist_ok=True)
-    cache = OUT / ("data_%d_%d_%d.npz" % (a.frames, a.val_frames, a.seed))
-    if cache.exists():
-        d = np.load(cache)
-        xt, yt, xv, yv = d["xt"], d["yt"], d["xv"], d["yv"]
-        log("data from %s" % cache)
-    else:
+    tf = trainkit.start_tf(a.seed, 1)
+
+    def render_sets():
         det = PlateDetector(load_model(ROOT / "models" / "plate_det384_fp32.tflite", 1), score_threshold=0.05)
-        xt, yt = make(a.frames, (a.seed, 0), "train", det)
-        xv, yv = make(a.val_frames, (a.seed, 1), "val", det)
-        np.savez_compressed(cache, xt=xt, yt=yt, xv=xv, yv=yv)
+        return make(a.frames, (a.seed, 0), "train", det) + make(a.val_frames, (a.seed, 1), "val", det)
+    xt, yt, xv, yv = trainkit.cached_sets(OUT, (a.frames, a.val_frames, a.seed), render_sets, log)
     log("%d train samples (%d two-row), %d val" % (len(xt), int(yt[:, 8].sum()), len(xv)))
     model = build()
     ckpt = OUT / "best.weights.h5"
@@ -185,7 +162,7 @@ def main(argv=None):
     model.fit(xt, yt, batch_size=64, epochs=a.epochs, validation_data=(xv, yv), callbacks=cb, verbose=0)
     model.load_weights(str(ckpt))
     log(report(model, xv, yv))
-    return export_tflite(model, xv, a.out, (1, quad.IN_H, quad.IN_W, 3), log)
+    return trainkit.export_tflite(model, xv, a.out, (1, quad.IN_H, quad.IN_W, 3), log)
 
 
 if __name__ == "__main__":
