@@ -38,20 +38,37 @@ def soft_targets(opacity):
 FILTERS = (24, 48, 64, 96)
 
 
-def build_model(tf, channels=3, filters=FILTERS):
+CORE_TAP = 32  # channels of each --core-readout tap
+
+
+def _core_readout(L, x, name):
+    """A soft dense-core mean of a finer map: 1x1 features, a learnt per-position weight softmaxed
+    over the map (the label is the mean opacity over the plume's dense core, which is 3-6 px for a
+    small puff and sub-cell on the 8x8 map the global pooling sees), plus their max."""
+    h, w = int(x.shape[1]), int(x.shape[2])
+    f = L.Conv2D(CORE_TAP, 1, activation="relu", name=name + "_f")(x)
+    a = L.Softmax(axis=1, name=name + "_w")(L.Reshape((h * w, 1))(L.Conv2D(1, 1, name=name + "_a")(x)))
+    mean = L.Flatten()(L.Dot(axes=1)([a, L.Reshape((h * w, CORE_TAP))(f)]))
+    return [mean, L.GlobalMaxPooling2D()(f)]
+
+
+def build_model(tf, channels=3, filters=FILTERS, core_readout=False):
     L = tf.keras.layers
     inp = L.Input((64, 64, channels), name="crop")
     x = inp
-    for f in filters[:3]:  # 64 -> 32 -> 16 -> 8
+    taps = []
+    for i, f in enumerate(filters[:3]):  # 64 -> 32 -> 16 -> 8
         x = L.Conv2D(f, 3, padding="same", use_bias=False)(x)
         x = L.BatchNormalization()(x)
         x = L.ReLU()(x)
+        if core_readout and i in (1, 2):  # the 32x32 and 16x16 maps, before their pooling
+            taps += _core_readout(L, x, "core%d" % i)
         x = L.MaxPooling2D()(x)
     x = L.Conv2D(filters[3], 3, padding="same", use_bias=False)(x)
     x = L.BatchNormalization()(x)
     x = L.ReLU()(x)
     # mean and max pooling: the background's level (mean) and the plume's densest evidence (max)
-    x = L.Concatenate()([L.GlobalAveragePooling2D()(x), L.GlobalMaxPooling2D()(x)])
+    x = L.Concatenate()([L.GlobalAveragePooling2D()(x), L.GlobalMaxPooling2D()(x)] + taps)
     x = L.Dense(64, activation="relu")(x)
     levels = L.Dense(6, activation="softmax", name="levels")(x)
     opacity = L.Dense(1, activation="sigmoid", name="opacity")(x)
@@ -83,6 +100,8 @@ def main(argv=None):
     ap.add_argument("--ref-channels", type=int, default=11, choices=(11, 14),
                     help="reference model's feature maps: 11, or 14 (+ gain-corrected soot opacity, chroma shift)")
     ap.add_argument("--filters", default=",".join(map(str, FILTERS)), help="conv widths of the 4 stages")
+    ap.add_argument("--core-readout", action="store_true",
+                    help="add soft dense-core means of the 32x32 and 16x16 maps to the head (_core_readout)")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N usable crops only")
     ap.add_argument("--train-files", default="train", help="comma-separated npz names under --data")
     a = ap.parse_args(argv)
@@ -129,7 +148,7 @@ def main(argv=None):
     print("train %d crops, %d channels; monitoring on %s" % (
         len(x), x.shape[-1], "val (%d crops)" % len(val[0]) if val else "nothing"), flush=True)
 
-    model = build_model(tf, x.shape[-1], tuple(int(v) for v in a.filters.split(",")))
+    model = build_model(tf, x.shape[-1], tuple(int(v) for v in a.filters.split(",")), a.core_readout)
     print("parameters: %d" % model.count_params(), flush=True)
     steps = a.epochs * int(np.ceil(len(x) / a.batch))
     lr = tf.keras.optimizers.schedules.CosineDecay(3e-3, steps, alpha=0.02)
