@@ -115,20 +115,19 @@ class PlateReader:
         chk = formats.check(text)
         return chk.ok and formats.colour_fits(chk.kind, color)
 
-    def _read_single(self, plate, color=None, rereads=True):
+    def _read_single(self, plate, color=None):
         first = self.recognizer(rectify.single_band(plate))
-        if not rereads or self._fits(first.text, color):
+        if self._fits(first.text, color):
             return first
         # Re-read the same plate with a taller/wider band before giving up: detector corners
         # are sometimes a few pixels inside the plate and clip the province character, and the
         # narrow characters of 8-character plates can merge.
-        # The first cut that fits is kept: looking on for a more confident one gained no read
-        # on the dev and synthetic sets (models/plate_rec.md round 6) and costs more calls.
+        best = first
         for band in (plate[8:62, 0:220], plate[10:60, 4:216], plate):
             r = self.recognizer(band)
-            if self._fits(r.text, color):
-                return r
-        return first
+            if self._fits(r.text, color) and (not self._fits(best.text, color) or r.confidence > best.confidence):
+                best = r
+        return best
 
     def _read_two_row(self, frame, corners, grow):
         # The CCPD detector was trained on single-row plates; on two-row plates its top
@@ -138,16 +137,15 @@ class PlateReader:
         plate = rectify.warp(frame, corners, (rectify.W2, rectify.H2))
         return plate, self.recognizer(rectify.two_row_line(plate))
 
-    def _read_as(self, frame, corners, two_row, grow=True, rereads=True):
-        """(rectified plate, read, (colour, colour confidence, probabilities) of that plate);
-        `rereads` False: the first band cut only (read_plate's retries)."""
+    def _read_as(self, frame, corners, two_row, grow=True):
+        """(rectified plate, read, (colour, colour confidence, probabilities) of that plate)."""
         if two_row:
             plate, rd = self._read_two_row(frame, corners, grow)
             return plate, rd, self._colour(plate)
         plate = rectify.warp(frame, corners, (rectify.W, rectify.H))
         colour = self._colour(plate)
         color = colour[0]
-        rd = self._read_single(plate, color, rereads)
+        rd = self._read_single(plate, color)
         if grow and not self._fits(rd.text, color):
             # Detector corners that sit inside the plate cut off its first character (a read
             # that starts with the letter): warp again from a quad grown to the left.
@@ -158,17 +156,17 @@ class PlateReader:
                 return wide, rd2, self._colour(wide)
         return plate, rd, colour
 
-    def _read_quad(self, frame, corners, two_row, detected, rereads=True):
+    def _read_quad(self, frame, corners, two_row, detected):
         """(plate, read, colour, two_row) for one quad; the row layout by its aspect unless given."""
         if two_row is not None:
-            return self._read_as(frame, corners, two_row, detected, rereads) + (two_row,)
+            return self._read_as(frame, corners, two_row, detected) + (two_row,)
         a = rectify.aspect(corners)
         two_row = a < rectify.TWO_ROW_SURE_ASPECT
-        plate, rd, colour = self._read_as(frame, corners, two_row, detected, rereads)
+        plate, rd, colour = self._read_as(frame, corners, two_row, detected)
         if (rectify.TWO_ROW_SURE_ASPECT <= a < rectify.SINGLE_ROW_SURE_ASPECT
                 and (not formats.check(rd.text).ok or rd.confidence < 0.5)):
             # ambiguous shape: read it the other way too and keep the better read
-            alt = self._read_as(frame, corners, not two_row, detected, rereads)
+            alt = self._read_as(frame, corners, not two_row, detected)
             rd2 = alt[1]
             if (formats.check(rd2.text).ok, rd2.confidence) > (formats.check(rd.text).ok, rd.confidence):
                 return alt + (not two_row,)
@@ -201,11 +199,9 @@ class PlateReader:
         if detected and outline and not formats.check(rd.text).ok:
             # the detector's quad around a two-row plate holds only its bottom row (and some
             # quads start inside the province): read again from the plate's own corners, as
-            # the outline model sees them, then as its coloured outline shows them. Each new quad
-            # is read from its first band cut only: the other cuts rescued no read there on the
-            # dev and synthetic sets (models/plate_rec.md round 6) and cost 3 recogniser calls.
+            # the outline model sees them, then as its coloured outline shows them
             for q, rows in islice(self._retry_quads(frame, corners, colour[0]), MAX_RETRIES):
-                alt = self._read_quad(frame, q, rows, False, rereads=False)
+                alt = self._read_quad(frame, q, rows, False)
                 if (formats.check(alt[1].text).ok, alt[1].confidence) > (formats.check(rd.text).ok, rd.confidence):
                     (plate, rd, colour, two_row), corners = alt, q
                     if formats.check(rd.text).ok:
