@@ -129,3 +129,16 @@ def test_a_valid_single_row_read_is_not_read_again(reader, monkeypatch):
     monkeypatch.setattr(reader, "_retry_quads", lambda *a: calls.append(1) or orig(*a))
     r = reader.read(frame)[0]
     assert r["plate"] == text and r["rows"] == 1 and calls == []
+
+
+def test_the_views_of_a_two_row_plate_are_read_as_two_rows(reader, monkeypatch):
+    # once the plate has read as two rows, its outline is not tried as a single-row plate
+    # (each single-row try costs up to 8 recogniser calls and cannot be the right read)
+    text, frame = _trailer_truck()
+    layouts = []
+    orig = reader._read_as
+    monkeypatch.setattr(reader, "_read_as", lambda f, c, two_row, grow=True: layouts.append(two_row) or orig(f, c, two_row, grow))
+    r = reader.read(frame)[0]
+    assert r["plate"] == text and r["rows"] == 2
+    first_two_row = layouts.index(True)       # the detector's quad may be tried single-row first
+    assert layouts[first_two_row:] == [True] * 3    # its two-row read, the outline model's, the outline's

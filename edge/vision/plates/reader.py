@@ -212,7 +212,10 @@ class PlateReader:
             # cuts or shifts the small top row, and its valid read is often wrong in the
             # province or letter where the plate's own corners read it right.
             views = [(plate, rd, colour, two_row, corners)]
+            sure_two_row = two_row and formats.check(rd.text).ok
             for q, rows in islice(self._retry_quads(frame, corners, colour[0]), MAX_RETRIES):
+                if rows is None and sure_two_row:
+                    rows = True       # a plate that read as two rows: so is its outline (no single-row tries)
                 alt = self._read_quad(frame, q, rows, False)
                 views.append(alt + (q,))
                 if formats.check(alt[1].text).ok and not alt[3]:
