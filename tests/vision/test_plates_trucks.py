@@ -5,7 +5,7 @@ coloured outline (the outline model sees the top row too), and the colour decisi
 import numpy as np
 import pytest
 
-from edge.vision.plates import PlateReader, color, refine
+from edge.vision.plates import PlateReader, color, formats, refine
 from edge.vision.plates import reader as reader_mod
 from tools.lpr import render as R
 
@@ -99,3 +99,46 @@ def test_outline_gives_up_on_a_plate_without_hue():
     grey = np.full((400, 600, 3), 128, np.uint8)
     quad = np.array([[200, 150], [400, 150], [400, 210], [200, 210]], np.float32)
     assert refine.outline(grey, quad) is None
+
+
+def _trailer_truck():
+    # seed 58 (renderer A): the detector finds the whole 挂 plate, and the read from its quad is
+    # valid but has the wrong province (藏 for 豫); the outline model's corners read it right
+    rng = np.random.default_rng(58)
+    text, kind = R.truck_text("yellow_trailer", rng)
+    plate, _ = R.render_plate(text, kind, rng, R.FONTS[0])
+    frame, corners = R.truck_scene(plate, rng, bars=False)
+    return text, frame
+
+
+def test_a_valid_two_row_read_is_checked_against_the_plates_own_corners(reader):
+    text, frame = _trailer_truck()
+    det = reader._detector_for(frame.shape[1], frame.shape[0])(frame)[0]
+    _, first, _, two_row = reader._read_quad(frame, det.corners, None, True)
+    assert two_row and formats.check(first.text).ok and first.text != text   # what the reader used to keep
+    r = reader.read(frame)[0]
+    assert r["plate"] == text and r["rows"] == 2 and r["valid"]
+    assert r["confidence"] > first.confidence
+
+
+def test_a_valid_single_row_read_is_not_read_again(reader, monkeypatch):
+    # the re-reads stay for failing single-row reads: a valid one costs nothing more
+    text, colour, frame = sim_clip_frames()[1]
+    calls = []
+    orig = reader._retry_quads
+    monkeypatch.setattr(reader, "_retry_quads", lambda *a: calls.append(1) or orig(*a))
+    r = reader.read(frame)[0]
+    assert r["plate"] == text and r["rows"] == 1 and calls == []
+
+
+def test_the_views_of_a_two_row_plate_are_read_as_two_rows(reader, monkeypatch):
+    # once the plate has read as two rows, its outline is not tried as a single-row plate
+    # (each single-row try costs up to 8 recogniser calls and cannot be the right read)
+    text, frame = _trailer_truck()
+    layouts = []
+    orig = reader._read_as
+    monkeypatch.setattr(reader, "_read_as", lambda f, c, two_row, grow=True: layouts.append(two_row) or orig(f, c, two_row, grow))
+    r = reader.read(frame)[0]
+    assert r["plate"] == text and r["rows"] == 2
+    first_two_row = layouts.index(True)       # the detector's quad may be tried single-row first
+    assert layouts[first_two_row:] == [True] * 3    # its two-row read, the outline model's, the outline's

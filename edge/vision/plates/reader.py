@@ -188,6 +188,13 @@ class PlateReader:
             for g in TWO_ROW_TOP_LADDER:
                 yield rectify.expand(corners, top=g), True
 
+    @staticmethod
+    def _agree(views):
+        """The read of one plate from several views (plate, read, colour, two_row, corners):
+        the most confident valid read, else the most confident read."""
+        valid = [v for v in views if formats.check(v[1].text).ok]
+        return max(valid or views, key=lambda v: v[1].confidence)
+
     def read_plate(self, frame, corners, det_score=1.0, box=None, two_row=None, detected=True, ledger=None,
                    outline=True):
         """One read dict for the plate with `corners` (TL, TR, BR, BL) in `frame`;
@@ -196,16 +203,24 @@ class PlateReader:
         invented pixels (a padded crop: the plate's colour would run on into the padding)."""
         corners = np.asarray(corners, np.float32)
         plate, rd, colour, two_row = self._read_quad(frame, corners, two_row, detected)
-        if detected and outline and not formats.check(rd.text).ok:
+        if detected and outline and (two_row or not formats.check(rd.text).ok):
             # the detector's quad around a two-row plate holds only its bottom row (and some
             # quads start inside the province): read again from the plate's own corners, as
-            # the outline model sees them, then as its coloured outline shows them
+            # the outline model sees them, then as its coloured outline shows them. A valid
+            # single-row read ends the re-reads; a two-row plate is read from every view (up
+            # to MAX_RETRIES more) and the most confident valid read wins: the detector's quad
+            # cuts or shifts the small top row, and its valid read is often wrong in the
+            # province or letter where the plate's own corners read it right.
+            views = [(plate, rd, colour, two_row, corners)]
+            sure_two_row = two_row and formats.check(rd.text).ok
             for q, rows in islice(self._retry_quads(frame, corners, colour[0]), MAX_RETRIES):
+                if rows is None and sure_two_row:
+                    rows = True       # a plate that read as two rows: so is its outline (no single-row tries)
                 alt = self._read_quad(frame, q, rows, False)
-                if (formats.check(alt[1].text).ok, alt[1].confidence) > (formats.check(rd.text).ok, rd.confidence):
-                    (plate, rd, colour, two_row), corners = alt, q
-                    if formats.check(rd.text).ok:
-                        break
+                views.append(alt + (q,))
+                if formats.check(alt[1].text).ok and not alt[3]:
+                    break
+            plate, rd, colour, two_row, corners = self._agree(views)
         if self.province_model is not None and rd.probs is not None:
             fused = province.fuse(rd.probs, self.recognizer.chars, self.province_model.probs(plate, two_row))
             if fused is not None:
