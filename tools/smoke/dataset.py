@@ -10,6 +10,10 @@ Sets (each <out>/<name>.npz):
   heldout_fresh  heldout's recipe with other seeds: round 3 chose its training change after
                  diagnosing `heldout`, so this copy (never looked at before the models were fixed)
                  is the one whose samples nothing was chosen on -- the generators are the same
+  heldout_fresh2 heldout's recipe with seeds of its own (round 5): rendered after round 5's candidate
+                 was chosen on `val`, the set no decision of that round was made on
+  train_mix      train's recipe (natural core-size mix) with seeds of its own, so that it shares no
+                 plume with `train` (round 5: core-balanced `train` + `train_mix`)
   heldout_plume  puffs over the training families (fresh seeds, evaluation photos): the plume model alone
   heldout_bg     fbm + cloud over wall, sky and the evaluation photos: the backgrounds alone
 The held-out sets have the issue's shape: `--per-level` plumes of each level 1-5, and `--per-kind`
@@ -34,7 +38,7 @@ from tools.smoke import samples as S
 
 DEFAULT_OUT = "/work/data-h15-smoke/smoke"
 SET_IDS = {"train": 10, "val": 11, "heldout": 12, "heldout_plume": 13, "heldout_bg": 14, "heldout_fresh": 15,
-           "fixtures": 2, "clips-train": 3, "clips-eval": 4}
+           "train_mix": 16, "heldout_fresh2": 17, "fixtures": 2, "clips-train": 3, "clips-eval": 4}
 FAMILIES = ("road", "night", "rain", "truck", "photo", "wall", "sky")
 TRAIN_FAMILIES = {"road": 0.2, "night": 0.15, "rain": 0.15, "truck": 0.25, "photo": 0.25}
 HELDOUT_FAMILIES = ("wall", "sky", "photo")
@@ -52,13 +56,13 @@ def _pool(split):
 def plan(name, n, per_level, per_kind):
     """[(family, kind, plume model, level or None)] for one set, deterministic."""
     rng = np.random.default_rng((SET_IDS[name], 999))
-    if name in ("train", "val"):
+    if name in ("train", "val", "train_mix"):
         fam = rng.choice(list(TRAIN_FAMILIES), n, p=list(TRAIN_FAMILIES.values()))
         kind = rng.choice(list(TRAIN_KINDS), n, p=list(TRAIN_KINDS.values()))
         model = rng.choice(TRAIN_PLUMES, n)
         return [(f, k, m, None) for f, k, m in zip(fam, kind, model)]
-    fams = HELDOUT_FAMILIES if name in ("heldout", "heldout_fresh", "heldout_bg") else tuple(TRAIN_FAMILIES)
-    models = (HELDOUT_PLUME,) if name in ("heldout", "heldout_fresh", "heldout_plume") else TRAIN_PLUMES
+    fams = HELDOUT_FAMILIES if name in ("heldout", "heldout_fresh", "heldout_fresh2", "heldout_bg") else tuple(TRAIN_FAMILIES)
+    models = (HELDOUT_PLUME,) if name in ("heldout", "heldout_fresh", "heldout_fresh2", "heldout_plume") else TRAIN_PLUMES
     out = []
     for lv in range(1, 6):
         out += [(fams[i % len(fams)], "smoke", models[(i // len(fams)) % len(models)], lv) for i in range(per_level)]
@@ -87,24 +91,26 @@ def _render_balanced(name, i, fam, kind, model, photos, lv):
     return s
 
 
-def render_set(name, n=0, per_level=200, per_kind=100, progress=True, core_balance=False):
+def render_set(name, n=0, per_level=200, per_kind=100, progress=True, core_balance=False, items_range=None):
     cv2.setNumThreads(1)
-    photos = _pool("train" if name in ("train", "val") else "eval")
+    photos = _pool("train" if name in ("train", "val", "train_mix") else "eval")
     items = plan(name, n, per_level, per_kind)
+    lo, hi = items_range or (0, len(items))
+    items = list(enumerate(items))[lo:hi]  # the same crops (same seeds) as those items of the whole set
     keys = ("image", "reference", "level", "opacity", "kind", "family", "plume", "observable",
             "core_fraction", "relative_contrast")
     out = {k: [] for k in keys}
     t0 = time.time()
-    for i, (fam, kind, model, lv) in enumerate(items):
+    for j, (i, (fam, kind, model, lv)) in enumerate(items):
         if core_balance:
             s = _render_balanced(name, i, fam, kind, model, photos, lv)
         else:
             s = S.render(np.random.default_rng((SET_IDS[name], i)), fam, kind, model, photos, level=lv)
         for k in keys:
             out[k].append(s[k])
-        if progress and ((i + 1) % 2000 == 0 or i + 1 == len(items)):
+        if progress and ((j + 1) % 2000 == 0 or j + 1 == len(items)):
             el = time.time() - t0
-            print("  %s: %d/%d rendered, %.0f s" % (name, i + 1, len(items), el), flush=True)
+            print("  %s: %d/%d rendered, %.0f s" % (name, j + 1, len(items), el), flush=True)
     d = {"images": np.stack(out["image"]), "references": np.stack(out["reference"]),
             "level": np.array(out["level"], np.int8), "opacity": np.array(out["opacity"], np.float32),
             "kind": np.array([S.KINDS.index(k) for k in out["kind"]], np.int8),
@@ -134,12 +140,17 @@ def main(argv=None):
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--core-balance", action="store_true",
                     help="train/val plumes spread evenly over core-fraction bins (CORE_BINS); held-out sets never")
+    ap.add_argument("--items", default="",
+                    help="A:B renders only items A..B-1 of each set (the same crops as in the whole set) "
+                         "into <name>_A-B.npz")
     a = ap.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
+    rng_items = tuple(int(v) for v in a.items.split(":")) if a.items else None
     for name in a.sets.split(","):
-        n = {"train": a.train, "val": a.val}.get(name, 0)
-        d = render_set(name, n, a.per_level, a.per_kind, core_balance=a.core_balance and name in ("train", "val"))
-        path = os.path.join(a.out, name + ".npz")
+        n = {"train": a.train, "train_mix": a.train, "val": a.val}.get(name, 0)
+        d = render_set(name, n, a.per_level, a.per_kind, core_balance=a.core_balance and name in ("train", "val", "train_mix"),
+                       items_range=rng_items)
+        path = os.path.join(a.out, name + ("_%d-%d" % rng_items if rng_items else "") + ".npz")
         np.savez_compressed(path, **d)
         print("wrote %s: %d crops, levels %s, unobservable %d" % (
             path, len(d["level"]), np.bincount(d["level"], minlength=6).tolist(), int((~d["observable"]).sum())), flush=True)

@@ -104,6 +104,9 @@ def main(argv=None):
                     help="add soft dense-core means of the 32x32 and 16x16 maps to the head (_core_readout)")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N usable crops only")
     ap.add_argument("--train-files", default="train", help="comma-separated npz names under --data")
+    ap.add_argument("--gather-batches", action="store_true",
+                    help="feed batches gathered from the float16 array instead of one tensor of it (80k crops x 14 maps "
+                         "is 9 GB; a tensor copy would double it)")
     a = ap.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -168,8 +171,21 @@ def main(argv=None):
     w = cw[tr["level"]].astype(np.float32)
     w /= w.mean()
     print("level counts %s, level weights %s" % (counts.astype(int).tolist(), np.round(cw / (cw[tr["level"]].mean()), 2).tolist()), flush=True)
-    ds = (tf.data.Dataset.from_tensor_slices((x, y, w)).shuffle(len(x), seed=a.seed)
-          .map(lambda i, t, sw: (tf.image.random_flip_left_right(tf.cast(i, tf.float32)), t, sw)).batch(a.batch))
+    if a.gather_batches:  # the same shuffle of indices; batches gathered from the float16 array (no tensor copy of it)
+        def gather(ix):
+            return x[ix].astype(np.float32), y[ix], w[ix]
+
+        def fetch(ix):
+            i, t, sw = tf.numpy_function(gather, [ix], [tf.float32, tf.float32, tf.float32])
+            i.set_shape((None,) + x.shape[1:])
+            t.set_shape((None, 7))
+            sw.set_shape((None,))
+            return tf.image.random_flip_left_right(i), t, sw  # per image on a batch
+        ds = (tf.data.Dataset.from_tensor_slices(np.arange(len(x))).shuffle(len(x), seed=a.seed)
+              .batch(a.batch).map(fetch).prefetch(2))
+    else:
+        ds = (tf.data.Dataset.from_tensor_slices((x, y, w)).shuffle(len(x), seed=a.seed)
+              .map(lambda i, t, sw: (tf.image.random_flip_left_right(tf.cast(i, tf.float32)), t, sw)).batch(a.batch))
     t0 = time.time()
     model.fit(ds, epochs=a.epochs, validation_data=val, verbose=2)
     print("trained in %.0f s" % (time.time() - t0), flush=True)
