@@ -71,6 +71,11 @@ def _iou(a, b):
     return inter / union if union > 0 else 0.0
 
 
+def _rank(rd):
+    """Which of two reads of one plate to keep: a valid one first, then the more confident."""
+    return formats.check(rd.text).ok, rd.confidence
+
+
 class PlateReader:
     """Loads the detector and recogniser once; call `read(frame)` or `read_crop(img)`."""
 
@@ -168,7 +173,7 @@ class PlateReader:
             # ambiguous shape: read it the other way too and keep the better read
             alt = self._read_as(frame, corners, not two_row, detected)
             rd2 = alt[1]
-            if (formats.check(rd2.text).ok, rd2.confidence) > (formats.check(rd.text).ok, rd.confidence):
+            if _rank(rd2) > _rank(rd):
                 return alt + (not two_row,)
         return plate, rd, colour, two_row
 
@@ -187,13 +192,6 @@ class PlateReader:
             # ghosts of an empty frame would each pay two more reads)
             for g in TWO_ROW_TOP_LADDER:
                 yield rectify.expand(corners, top=g), True
-
-    @staticmethod
-    def _agree(views):
-        """The read of one plate from several views (plate, read, colour, two_row, corners):
-        the most confident valid read, else the most confident read."""
-        valid = [v for v in views if formats.check(v[1].text).ok]
-        return max(valid or views, key=lambda v: v[1].confidence)
 
     def read_plate(self, frame, corners, det_score=1.0, box=None, two_row=None, detected=True, ledger=None,
                    outline=True):
@@ -220,7 +218,7 @@ class PlateReader:
                 views.append(alt + (q,))
                 if formats.check(alt[1].text).ok and not alt[3]:
                     break
-            plate, rd, colour, two_row, corners = self._agree(views)
+            plate, rd, colour, two_row, corners = max(views, key=lambda v: _rank(v[1]))
         if self.province_model is not None and rd.probs is not None:
             fused = province.fuse(rd.probs, self.recognizer.chars, self.province_model.probs(plate, two_row))
             if fused is not None:
