@@ -100,6 +100,8 @@ def main(argv=None):
     ap.add_argument("--json", help="write every plate's diagnosis (JSON lines)")
     a = ap.parse_args(argv)
     folder = Path(a.folder)
+    if not (folder / "labels.tsv").is_file():
+        ap.error("folder: %s has no labels.tsv (a set written by tools/lpr/render.py make_set)" % folder)
     reader = PlateReader(threads=1)
     rows = [r for r in evaluate.load_labels(folder / "labels.tsv") if r["kind"] in a.kinds.split(",")]
     out = [diagnose(reader, folder, r, Path(a.save) if a.save else None) for r in rows]

@@ -42,6 +42,11 @@ SET_IDS = {"train": 10, "val": 11, "heldout": 12, "heldout_plume": 13, "heldout_
 FAMILIES = ("road", "night", "rain", "truck", "photo", "wall", "sky")
 TRAIN_FAMILIES = {"road": 0.2, "night": 0.15, "rain": 0.15, "truck": 0.25, "photo": 0.25}
 HELDOUT_FAMILIES = ("wall", "sky", "photo")
+# which sets draw from what: the training families and photos with the natural level mix, or the
+# issue's shape (per level, per kind) over the unseen families and/or the unseen plume model
+NATURAL_SETS = ("train", "val", "train_mix")
+UNSEEN_FAMILY_SETS = ("heldout", "heldout_fresh", "heldout_fresh2", "heldout_bg")
+UNSEEN_PLUME_SETS = ("heldout", "heldout_fresh", "heldout_fresh2", "heldout_plume")
 TRAIN_PLUMES = ("fbm", "cloud")
 VISIBLE_CORE, VISIBLE_CONTRAST = 0.02, 0.15  # evaluate.visible
 HELDOUT_PLUME = "puffs"
@@ -56,13 +61,13 @@ def _pool(split):
 def plan(name, n, per_level, per_kind):
     """[(family, kind, plume model, level or None)] for one set, deterministic."""
     rng = np.random.default_rng((SET_IDS[name], 999))
-    if name in ("train", "val", "train_mix"):
+    if name in NATURAL_SETS:
         fam = rng.choice(list(TRAIN_FAMILIES), n, p=list(TRAIN_FAMILIES.values()))
         kind = rng.choice(list(TRAIN_KINDS), n, p=list(TRAIN_KINDS.values()))
         model = rng.choice(TRAIN_PLUMES, n)
         return [(f, k, m, None) for f, k, m in zip(fam, kind, model)]
-    fams = HELDOUT_FAMILIES if name in ("heldout", "heldout_fresh", "heldout_fresh2", "heldout_bg") else tuple(TRAIN_FAMILIES)
-    models = (HELDOUT_PLUME,) if name in ("heldout", "heldout_fresh", "heldout_fresh2", "heldout_plume") else TRAIN_PLUMES
+    fams = HELDOUT_FAMILIES if name in UNSEEN_FAMILY_SETS else tuple(TRAIN_FAMILIES)
+    models = (HELDOUT_PLUME,) if name in UNSEEN_PLUME_SETS else TRAIN_PLUMES
     out = []
     for lv in range(1, 6):
         out += [(fams[i % len(fams)], "smoke", models[(i // len(fams)) % len(models)], lv) for i in range(per_level)]
@@ -93,7 +98,7 @@ def _render_balanced(name, i, fam, kind, model, photos, lv):
 
 def render_set(name, n=0, per_level=200, per_kind=100, progress=True, core_balance=False, items_range=None):
     cv2.setNumThreads(1)
-    photos = _pool("train" if name in ("train", "val", "train_mix") else "eval")
+    photos = _pool("train" if name in NATURAL_SETS else "eval")
     items = plan(name, n, per_level, per_kind)
     lo, hi = items_range or (0, len(items))
     items = list(enumerate(items))[lo:hi]  # the same crops (same seeds) as those items of the whole set
@@ -130,6 +135,17 @@ def visible(d):
     return d["observable"] & ((kind != "smoke") | ok)
 
 
+def _items(text):
+    """--items A:B, 0 <= A < B."""
+    try:
+        lo, hi = (int(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not A:B (two whole numbers)" % text) from None
+    if not 0 <= lo < hi:
+        raise argparse.ArgumentTypeError("%r: need 0 <= A < B" % text)
+    return lo, hi
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train", type=int, default=32000)
@@ -140,15 +156,18 @@ def main(argv=None):
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--core-balance", action="store_true",
                     help="train/val plumes spread evenly over core-fraction bins (CORE_BINS); held-out sets never")
-    ap.add_argument("--items", default="",
+    ap.add_argument("--items", type=_items, default=None,
                     help="A:B renders only items A..B-1 of each set (the same crops as in the whole set) "
                          "into <name>_A-B.npz")
     a = ap.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
-    rng_items = tuple(int(v) for v in a.items.split(":")) if a.items else None
+    rng_items = a.items
+    unknown = [n for n in a.sets.split(",") if n not in SET_IDS]
+    if unknown:
+        ap.error("--sets: unknown set %s (one of %s)" % (", ".join(unknown), ", ".join(SET_IDS)))
     for name in a.sets.split(","):
         n = {"train": a.train, "train_mix": a.train, "val": a.val}.get(name, 0)
-        d = render_set(name, n, a.per_level, a.per_kind, core_balance=a.core_balance and name in ("train", "val", "train_mix"),
+        d = render_set(name, n, a.per_level, a.per_kind, core_balance=a.core_balance and name in NATURAL_SETS,
                        items_range=rng_items)
         path = os.path.join(a.out, name + ("_%d-%d" % rng_items if rng_items else "") + ".npz")
         np.savez_compressed(path, **d)
