@@ -1,8 +1,9 @@
 """Plate colour with the prior by plate kind (formats.KIND_COLOR_PRIOR in color.decide): dark or
 colour-cast blue plates of the ordinary format, which the CNN and the HSV vote both call black,
 come out blue (and say they are uncertain); black 港/澳/领/使 and white 警 plates keep their
-colour, and a black plate whose suffix was misread stays black when the pixels are sure. Real
-crops from the dev set, the real reader, and the decision on its own."""
+colour, a black plate whose suffix was misread stays black when the pixels are sure, and a green
+NEV plate read with a character lost stays green (yellow-green stays ruled out for 7 characters:
+mud on yellow trucks). Real crops from the dev set, the real reader, and the decision on its own."""
 from pathlib import Path
 
 import cv2
@@ -57,6 +58,17 @@ def test_plates_of_the_rare_kinds_keep_their_colour(reader, name, plate, colour,
     assert r["color_uncertain"] is False and r["color_confidence"] >= 0.8
 
 
+def test_green_plate_read_with_a_character_lost_stays_green(reader, reader_without_prior):
+    # real CCPD crop 皖AD14488 (MIT); the recogniser reads it with 7 characters
+    before = reader_without_prior.read_crop(img("crop_ccpd_0005_p0.jpg"))
+    r = reader.read_crop(img("crop_ccpd_0005_p0.jpg"))
+    assert r["color"] == "green" and r["color_code"] == "4"
+    if len(r["plate"]) == 7:        # the format rules green out: the read, not the colour, is flagged
+        assert before["color"] != "green"
+        assert r["kind"] == "ordinary" and "colour green is unusual" in r["reason"]
+        assert r["color_uncertain"] is True            # 0.67: the pixels were not sure either
+
+
 # blue yellow green white black yellow_green (the combined CNN x vote probabilities of
 # crop_lprnet_0134.jpg, rounded)
 CAST_BLUE = [0.219, 0.028, 0.030, 0.014, 0.698, 0.012]
@@ -67,7 +79,7 @@ def test_prior_turns_a_cast_blue_ordinary_plate_blue_with_its_posterior_share():
     word, conf, uncertain = color.decide(CAST_BLUE, ORDINARY, PRIOR["ordinary"])
     w = PRIOR["ordinary"]
     posterior = 0.219 * w["blue"] / (0.219 * w["blue"] + 0.028 * w["yellow"] + 0.014 * w["white"]
-                                     + 0.698 * w["black"])
+                                     + 0.698 * w["black"] + 0.030 * w["green"])
     assert word == "blue" and conf == pytest.approx(posterior) and uncertain
 
 
@@ -92,13 +104,26 @@ def test_prior_between_blue_and_yellow_is_neutral():
     assert color.decide(p, ORDINARY, PRIOR["ordinary"])[0] == "yellow"
 
 
+def test_sure_green_pixels_on_a_seven_character_read_are_green_but_yellow_green_stays_out():
+    lost = [0.013, 0.004, 0.661, 0.307, 0.005, 0.009]          # 皖AD14488 read 皖A01488
+    assert color.decide(lost, ORDINARY)[0] == "white"           # the format alone
+    assert color.decide(lost, ORDINARY, PRIOR["ordinary"])[0] == "green"
+    # a little green on a blue plate is not enough: blue must be outweighed ten to one
+    assert color.decide([0.2, 0.0, 0.75, 0.05, 0.0, 0.0], ORDINARY, PRIOR["ordinary"])[0] == "blue"
+    # mud on a yellow truck plate: even 0.9 yellow-green is yellow on a 7-character read
+    muddy = [0.004, 0.08, 0.0, 0.003, 0.002, 0.911]
+    word, conf, uncertain = color.decide(muddy, ORDINARY, PRIOR["ordinary"])
+    assert word == "yellow" and uncertain
+
+
 def test_prior_table_covers_every_kind_with_its_issued_colours():
     assert set(PRIOR) == set(formats.KIND_COLORS)
     for kind, colours in formats.KIND_COLORS.items():
-        assert set(PRIOR[kind]) == set(colours), kind
+        assert set(colours) <= set(PRIOR[kind]), kind
         assert all(0 < w <= 1 for w in PRIOR[kind].values())
     o = PRIOR["ordinary"]
-    assert o["blue"] == o["yellow"] == 1 and max(o["black"], o["white"]) < 0.5
+    assert o["blue"] == o["yellow"] == 1 and max(o["black"], o["white"], o["green"]) < 0.5
+    assert "yellow_green" not in o
 
 
 def test_config_switch_turns_the_prior_off():

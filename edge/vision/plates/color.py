@@ -61,8 +61,10 @@ def combine(model_probs, rule):
 
 def decide(probs, allowed=None, prior=None):
     """(colour, confidence, uncertain) from class probabilities; `allowed` the colours the
-    read's kind is issued in (None: any); `prior` {colour: weight} how often the kind comes in
-    each of them (formats.KIND_COLOR_PRIOR; None: alike; its colours are the allowed ones).
+    read's kind is issued in (None: any); `prior` {colour: weight} how often a plate read as
+    that kind really is each colour (formats.KIND_COLOR_PRIOR; None: `allowed` alike). With a
+    prior, the colours it lists are the ones chosen among (it may list, with a small weight, one
+    the format rules out: an NEV plate read with a character lost).
 
     The colour is the most probable after the prior; its confidence is its share of the
     weighted probabilities (the posterior). Uncertain: that share is below UNCERTAIN_BELOW, the

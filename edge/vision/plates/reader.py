@@ -237,7 +237,8 @@ class PlateReader:
         if color_probs is not None:
             # the most probable colour this kind of plate is issued in (a 7-character plate is
             # never yellow-green): mud on a yellow plate must not make it a new-energy one; and,
-            # with the prior, a dark or cast blue plate of the ordinary format is not black
+            # with the prior, a dark or cast blue plate of the ordinary format is not black, and
+            # a green plate read with a character lost stays green when its pixels are sure
             color, color_conf, color_uncertain = colormod.decide(
                 color_probs, formats.KIND_COLORS.get(chk.kind) if chk.ok else None,
                 formats.KIND_COLOR_PRIOR.get(chk.kind) if chk.ok and self.color_prior else None)
