@@ -45,10 +45,12 @@ KIND_COLORS = {
 # gate: no preference between the two). So a read of the ordinary format that is really black or
 # white is a legacy foreign plate or a suffix plate whose suffix was misread: far rarer than 1 in
 # 20 at a site gate. RARE_COLOUR_PRIOR is not that frequency: the colour evidence (CNN x vote, a
-# product of experts) is not a calibrated likelihood, and rendered black/white plates read as
-# ordinary must stay black/white when their pixels are sure (~1000:1); 0.05 turns the dev set's
-# dark blue plates read black (black:blue 1.5-3.2) back to blue with that margin.
-RARE_COLOUR_PRIOR = 0.05
+# product of experts) is not a calibrated likelihood. It is the middle (on a log scale) of the
+# range that does both jobs on the tuning sets: the dev set's dark blue plates read black need a
+# weight below 0.31 (their black:blue evidence is 1.5-3.2), and rendered 港/澳/领/警 plates whose
+# suffix was misread (8 of 600, read as ordinary) stay black/white only above 0.045 (their
+# evidence is 22-1500 to 1); 0.1 leaves each side a margin of 2-3.
+RARE_COLOUR_PRIOR = 0.1
 # A small NEV plate (green, 8 characters) read with 7 has lost a character: the read is wrong,
 # the colour need not be. The format rules green out for a 7-character read, but when the pixels
 # say green ten times more than blue or yellow, green is the likelier truth (real dev: 皖AD14488
