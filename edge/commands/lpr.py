@@ -90,7 +90,8 @@ def run(args, ctx):
         if not len(ledger):
             raise EdgeError("ledger %s: no plates in it" % args.ledger)
     reader = PlateReader(models, threads=threads, delegate=delegate, variant=variant,
-                         score_threshold=det_thr, min_confidence=min_conf, zoom=zoom)
+                         score_threshold=det_thr, min_confidence=min_conf, zoom=zoom,
+                         color_prior=vision.plate_color_prior if vision else True)
     failed = 0
     from edge.vision.images import load_image
     for path in args.images:

@@ -354,7 +354,8 @@ class LaneService:
             self.gate.reader = await asyncio.to_thread(
                 PlateReader, v.models_dir or str(models_dir()), v.threads or self.board.inference.threads,
                 self.board.inference.delegate, variant=v.plate_variant, score_threshold=v.plate_detect_threshold,
-                min_confidence=v.plate_min_confidence, zoom=v.plate_zoom)
+                min_confidence=v.plate_min_confidence, zoom=v.plate_zoom,
+                color_prior=v.plate_color_prior)
         await self.gate.camera_job(stop)
 
     async def _decide(self, req: dict):

@@ -20,6 +20,12 @@ class VisionSettings:
     plate_min_confidence: float = setting(0.0, doc="Drop reads below this confidence (0: report all; reads "
                                           "that break the national plate formats carry confidence x0.2).",
                                           min=0.0, max=1.0)
+    plate_color_prior: bool = setting(True, doc="Weigh the plate colour by how often the read's kind is issued in it "
+                                      "(edge/vision/plates/formats.py KIND_COLOR_PRIOR: a 7-character civil plate is blue "
+                                      "or yellow, black or white only by rare exception), so a dark or colour-cast blue "
+                                      "plate is not reported black. Turn off only at a site whose ordinary-format plates "
+                                      "really are black or white (legacy foreign-vehicle plates); 港/澳/使/领/警 plates "
+                                      "are not affected.")
     ring_s: float = setting(120.0, doc="Seconds of each camera's encoded stream kept in RAM, for the clips of passages and\n"
                             "photos of a past moment (a 4 Mbit/s camera: ~30 MB a minute). A passage's clip runs from\n"
                             "[lane] clip_pre_s before the arrival to clip_post_s after the leaving: a vehicle that waits\n"

@@ -84,6 +84,10 @@ def main(argv=None):
             print("  %-22s exact %s  province %s  colour %s  cpu %.1f ms/img  %s" % (
                 label, t.line("all"), t.line("province_char"), col.line("all"),
                 (time.process_time() - t0) * 1000 / n, extra), flush=True)
+            per = " ".join("%s %d/%d" % (k.split(":")[1], col.ok[k], col.n[k]) for k in sorted(col.n)
+                           if k.startswith(("kind:", "colour:")))
+            print("  %-22s colour per %s: %s; %s" % ("", "kind" if kind == "synth" else "colour", per,
+                                                   evaluate.flag_line(col)), flush=True)
     return 0
 
 

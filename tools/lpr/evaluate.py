@@ -71,6 +71,21 @@ def keys_for(label, colour):
     return ["all", "colour:" + colour, "province:" + label[0]]
 
 
+def add_colour(tally, keys, read, want):
+    """Colour right or not under `keys`, and whether the read flagged its colour uncertain, as
+    "flagged:wrong" (the colour was wrong: flagged is good) or "flagged:right" (needlessly)."""
+    right = read.get("color") == want
+    tally.add(keys, right)
+    tally.add(["flagged:right" if right else "flagged:wrong"], bool(read.get("color_uncertain", True)))
+
+
+def flag_line(tally):
+    """'wrong colours flagged uncertain a/b, right ones c/d' of an add_colour tally."""
+    return "wrong colours flagged uncertain %d/%d, right ones %d/%d" % (
+        tally.ok.get("flagged:wrong", 0), tally.n.get("flagged:wrong", 0),
+        tally.ok.get("flagged:right", 0), tally.n.get("flagged:right", 0))
+
+
 def eval_scenes(read_fn, data, show=False, colour_tally=None):
     t = Tally()
     for row in load_labels(data / "scenes" / "labels.tsv"):
@@ -80,7 +95,7 @@ def eval_scenes(read_fn, data, show=False, colour_tally=None):
         t.add(keys_for(row["plate"], row["color"]), got == row["plate"])
         t.add(["province_char"], got[:1] == row["plate"][:1])
         if colour_tally is not None and reads:
-            colour_tally.add(["all", "colour:" + row["color"]], reads[0]["color"] == row["color"])
+            add_colour(colour_tally, ["all", "colour:" + row["color"]], reads[0], row["color"])
         if show and got != row["plate"]:
             print("   scene %s: want %s got %s" % (row["file"], row["plate"], [r["plate"] for r in reads]))
     return t
@@ -94,7 +109,7 @@ def eval_crops(read_fn, data, show=False, colour_tally=None):
         t.add(keys_for(row["plate"], row["color"]), r["plate"] == row["plate"])
         t.add(["province_char"], r["plate"][:1] == row["plate"][:1])
         if colour_tally is not None:
-            colour_tally.add(["all", "colour:" + row["color"]], r["color"] == row["color"])
+            add_colour(colour_tally, ["all", "colour:" + row["color"]], r, row["color"])
         if show and r["plate"] != row["plate"]:
             print("   crop %s: want %s got %s (%.3f %s)" % (row["file"], row["plate"], r["plate"], r["confidence"], r["reason"]))
     return t
@@ -113,7 +128,7 @@ def eval_synth(reader, folder, show=False):
         keys = ["all", "kind:" + row["kind"], "province:" + row["plate"][0]]
         t.add(keys, r["plate"] == row["plate"])
         t.add(["province_char"], r["plate"][:1] == row["plate"][:1])
-        tc.add(keys[:2], r["color"] == row["color"])
+        add_colour(tc, keys[:2], r, row["color"])
         if show and r["plate"] != row["plate"]:
             print("   synth %s: want %s got %s" % (row["file"], row["plate"], r["plate"]))
     return t, tc

@@ -2,10 +2,12 @@
 tools/lpr/train_color.py) with a confidence, constrained by what the read's format allows; the
 HSV pixel vote below (`classify`) when no colour model is installed.
 
-`decide(probs, kind)`: a 7-character ordinary plate is never yellow-green or green, an 8-character
-NEV plate never blue (formats.KIND_COLORS), so the colour is the most probable one the read's kind
-is issued in; `uncertain` says the model itself was not sure (confidence below
-UNCERTAIN_BELOW, or its first choice was a colour the format rules out).
+`decide(probs, allowed, prior)`: a 7-character ordinary plate is never yellow-green or green, an
+8-character NEV plate never blue (formats.KIND_COLORS), and an ordinary plate is blue or yellow far
+more often than black or white (formats.KIND_COLOR_PRIOR), so the colour is the most probable one
+the read's kind is issued in after that prior; `uncertain` says the decision was not sure
+(confidence below UNCERTAIN_BELOW, its first choice was a colour the format rules out, or the prior
+overturned what the pixels said).
 
 Colours are the words of edge.domain.codes.plate_color_code: blue, yellow, green (small new
 energy: a light-to-green vertical gradient), white, black, yellow_green (large new energy:
@@ -57,20 +59,35 @@ def combine(model_probs, rule):
     return p / p.sum()
 
 
-def decide(probs, allowed=None):
+def decide(probs, allowed=None, prior=None):
     """(colour, confidence, uncertain) from class probabilities; `allowed` the colours the
-    read's kind is issued in (None: any)."""
+    read's kind is issued in (None: any); `prior` {colour: weight} how often a plate read as
+    that kind really is each colour (formats.KIND_COLOR_PRIOR; None: `allowed` alike). With a
+    prior, the colours it lists are the ones chosen among (it may list, with a small weight, one
+    the format rules out: an NEV plate read with a character lost).
+
+    The colour is the most probable after the prior; its confidence is its share of the
+    weighted probabilities (the posterior). Uncertain: that share is below UNCERTAIN_BELOW, the
+    unconstrained first choice was a colour the format rules out, or the prior overturned the
+    evidence (the evidence alone preferred another allowed colour)."""
     probs = np.asarray(probs, np.float64)
     top = int(probs.argmax())
+    if prior:
+        allowed = tuple(prior)
     if allowed:
         mask = np.array([c in allowed for c in COLORS])
         if mask.any() and probs[mask].sum() > 0:
             sub = np.where(mask, probs, 0.0)
+            evidence = int(sub.argmax())
+            if prior:
+                weighted = sub * np.array([prior.get(c, 0.0) for c in COLORS])
+                if weighted.sum() > 0:
+                    sub = weighted
             best = int(sub.argmax())
             conf = float(sub[best] / sub.sum())
             # the model preferred a colour this plate cannot have: say so
             ruled_out = not mask[top] and probs[top] > 0.5
-            return COLORS[best], conf, conf < UNCERTAIN_BELOW or ruled_out
+            return COLORS[best], conf, conf < UNCERTAIN_BELOW or ruled_out or best != evidence
     return COLORS[top], float(probs[top]), float(probs[top]) < UNCERTAIN_BELOW
 
 

@@ -36,6 +36,38 @@ KIND_COLORS = {
     "nev_small": ("green",), "nev_large": ("yellow_green",),
 }
 
+# How often a plate read as each kind really is each colour, relative to the kind's common colour
+# (1.0); the colour decision multiplies the colour evidence by it (color.decide) and chooses among
+# the colours listed. Source: GA 36 (2018) issues black only to 使 embassy, 领 consulate and
+# 粤Z..港/澳 cross-border vehicles (and, before 2018, to a few foreign-owned vehicles with an
+# ordinary-looking number), white only to 警 police and 应急 vehicles, and gives every other
+# 7-character civil plate blue (small vehicles) or yellow (large vehicles, the trucks at a site
+# gate: no preference between the two). So a read of the ordinary format that is really black or
+# white is a legacy foreign plate or a suffix plate whose suffix was misread: far rarer than 1 in
+# 20 at a site gate. RARE_COLOUR_PRIOR is not that frequency: the colour evidence (CNN x vote, a
+# product of experts) is not a calibrated likelihood. It is the middle (on a log scale) of the
+# range that does both jobs on the tuning sets: the dev set's dark blue plates read black need a
+# weight below 0.31 (their black:blue evidence is 1.5-3.2), and rendered 港/澳/领/警 plates whose
+# suffix was misread (8 of 600, read as ordinary) stay black/white only above 0.045 (their
+# evidence is 22-1500 to 1); 0.1 leaves each side a margin of 2-3.
+RARE_COLOUR_PRIOR = 0.1
+# A small NEV plate (green, 8 characters) read with 7 has lost a character: the read is wrong,
+# the colour need not be. The format rules green out for a 7-character read, but when the pixels
+# say green ten times more than blue or yellow, green is the likelier truth (real dev: 皖AD14488
+# read 皖A01488 / 皖AD1488, green 0.66 against blue 0.01-0.03). Yellow-green stays ruled out:
+# mud on a yellow truck plate looks like the large-NEV yellow|green split, and yellow trucks
+# outnumber NEV trucks at a site gate. models/plate_color.md, round 2.
+LOST_CHARACTER_PRIOR = 0.1
+KIND_COLOR_PRIOR = {
+    "ordinary": {"blue": 1.0, "yellow": 1.0, "black": RARE_COLOUR_PRIOR, "white": RARE_COLOUR_PRIOR,
+                 "green": LOST_CHARACTER_PRIOR},
+}
+# every other kind: its colours weighted alike (one colour, or 应急, which our recogniser cannot
+# read and whose mix of colours we have no figure for)
+for _kind, _colours in KIND_COLORS.items():
+    KIND_COLOR_PRIOR.setdefault(_kind, {c: 1.0 for c in _colours})
+    assert set(_colours) <= set(KIND_COLOR_PRIOR[_kind]), _kind
+
 _P = "[" + PROVINCES + "]"
 _L = "[" + LETTERS + "]"
 _S = "[" + SERIAL + "]"

@@ -80,7 +80,8 @@ class PlateReader:
     """Loads the detector and recogniser once; call `read(frame)` or `read_crop(img)`."""
 
     def __init__(self, models_dir="", threads=1, delegate="", variant="fp32",
-                 det_variant=None, rec_variant=None, score_threshold=0.3, min_confidence=0.0, zoom=True):
+                 det_variant=None, rec_variant=None, score_threshold=0.3, min_confidence=0.0, zoom=True,
+                 color_prior=True):
         d = Path(models_dir) if models_dir else default_models_dir()
         det_v, rec_v = det_variant or variant, rec_variant or variant
         self.score_threshold = score_threshold
@@ -95,6 +96,7 @@ class PlateReader:
                                           load_dictionary(d / "plate_rec_dict.txt"))
         self.min_confidence = min_confidence
         self.zoom = zoom
+        self.color_prior = color_prior      # formats.KIND_COLOR_PRIOR in the colour decision
         colour_model = d / "plate_color_fp32.tflite"
         self.color_model = colormod.ColorModel(load_model(colour_model, threads, delegate)) \
             if colour_model.is_file() else None
@@ -234,9 +236,12 @@ class PlateReader:
         color_uncertain = color_conf < colormod.UNCERTAIN_BELOW
         if color_probs is not None:
             # the most probable colour this kind of plate is issued in (a 7-character plate is
-            # never yellow-green): mud on a yellow plate must not make it a new-energy one
+            # never yellow-green): mud on a yellow plate must not make it a new-energy one; and,
+            # with the prior, a dark or cast blue plate of the ordinary format is not black, and
+            # a green plate read with a character lost stays green when its pixels are sure
             color, color_conf, color_uncertain = colormod.decide(
-                color_probs, formats.KIND_COLORS.get(chk.kind) if chk.ok else None)
+                color_probs, formats.KIND_COLORS.get(chk.kind) if chk.ok else None,
+                formats.KIND_COLOR_PRIOR.get(chk.kind) if chk.ok and self.color_prior else None)
         reason = ""
         if not chk.ok:
             conf *= FORMAT_PENALTY
