@@ -107,6 +107,10 @@ def main(argv=None):
     ap.add_argument("--gather-batches", action="store_true",
                     help="feed batches gathered from the float16 array instead of one tensor of it (80k crops x 14 maps "
                          "is 9 GB; a tensor copy would double it)")
+    ap.add_argument("--stop-after", type=float, default=0,
+                    help="a safety net on a shared host: stop training after this many seconds of fit (checked after "
+                         "every batch), then export as usual; the learning-rate schedule stays that of --epochs, so a "
+                         "stopped model is not annealed -- say so wherever its figures go")
     a = ap.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -187,7 +191,19 @@ def main(argv=None):
         ds = (tf.data.Dataset.from_tensor_slices((x, y, w)).shuffle(len(x), seed=a.seed)
               .map(lambda i, t, sw: (tf.image.random_flip_left_right(tf.cast(i, tf.float32)), t, sw)).batch(a.batch))
     t0 = time.time()
-    model.fit(ds, epochs=a.epochs, validation_data=val, verbose=2)
+    callbacks = []
+    if a.stop_after:
+        class StopAfter(tf.keras.callbacks.Callback):
+            steps = 0
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.steps += 1
+                if time.time() - t0 > a.stop_after and not self.model.stop_training:
+                    print("--stop-after: stopping after %d of %d steps, %.0f s" % (self.steps, steps, time.time() - t0),
+                          flush=True)
+                    self.model.stop_training = True
+        callbacks.append(StopAfter())
+    model.fit(ds, epochs=a.epochs, validation_data=val, verbose=2, callbacks=callbacks)
     print("trained in %.0f s" % (time.time() - t0), flush=True)
     os.makedirs(a.out, exist_ok=True)
     prefix = "smoke_ringelmann_ref" if a.reference else "smoke_ringelmann"
