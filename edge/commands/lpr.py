@@ -91,7 +91,8 @@ def run(args, ctx):
             raise EdgeError("ledger %s: no plates in it" % args.ledger)
     reader = PlateReader(models, threads=threads, delegate=delegate, variant=variant,
                          score_threshold=det_thr, min_confidence=min_conf, zoom=zoom,
-                         color_prior=vision.plate_color_prior if vision else True)
+                         color_prior=vision.plate_color_prior if vision else True,
+                         color_polarity=vision.plate_color_polarity if vision else True)
     failed = 0
     from edge.vision.images import load_image
     for path in args.images:

@@ -355,7 +355,7 @@ class LaneService:
                 PlateReader, v.models_dir or str(models_dir()), v.threads or self.board.inference.threads,
                 self.board.inference.delegate, variant=v.plate_variant, score_threshold=v.plate_detect_threshold,
                 min_confidence=v.plate_min_confidence, zoom=v.plate_zoom,
-                color_prior=v.plate_color_prior)
+                color_prior=v.plate_color_prior, color_polarity=v.plate_color_polarity)
         await self.gate.camera_job(stop)
 
     async def _decide(self, req: dict):

@@ -26,6 +26,11 @@ class VisionSettings:
                                       "plate is not reported black. Turn off only at a site whose ordinary-format plates "
                                       "really are black or white (legacy foreign-vehicle plates); 港/澳/使/领/警 plates "
                                       "are not affected.")
+    plate_color_polarity: bool = setting(True, doc="Weigh the plate colour by the side its characters are on (white on "
+                                         "blue and black plates, dark on yellow, white and green ones: "
+                                         "edge/vision/plates/color.py ink_polarity), which a colour cast cannot move, so a "
+                                         "blue plate under orange or sodium light is not reported yellow. Turn off only "
+                                         "to compare with the colour decision before it.")
     ring_s: float = setting(120.0, doc="Seconds of each camera's encoded stream kept in RAM, for the clips of passages and\n"
                             "photos of a past moment (a 4 Mbit/s camera: ~30 MB a minute). A passage's clip runs from\n"
                             "[lane] clip_pre_s before the arrival to clip_post_s after the leaving: a vehicle that waits\n"

@@ -59,6 +59,13 @@ def main(argv=None):
     ap.add_argument("--no-dev", action="store_true")
     ap.add_argument("--show-errors", action="store_true")
     a = ap.parse_args(argv)
+    # every folder checked before the first variant runs: no half-finished comparison
+    need = [Path(c) / "crops" / "labels.tsv" for c in a.crops] + [Path(s) / "labels.tsv" for s in a.synth]
+    if not a.no_dev:
+        need += [Path(a.data) / "scenes" / "labels.tsv", Path(a.data) / "crops" / "labels.tsv"]
+    missing = [str(p) for p in need if not p.is_file()]
+    if missing:
+        ap.error("no labels.tsv: %s (render the set or fetch it first)" % ", ".join(missing))
     from edge.vision.plates import PlateReader
     for spec in a.variant:
         name, over, kw = parse_variant(spec)

@@ -48,15 +48,52 @@ class ColorModel(VectorModel):
 RULE_FLOOR = 0.05
 
 
-def combine(model_probs, rule):
+def combine(model_probs, rule, polarity=None):
     """The CNN's probabilities and the HSV vote (colour, confidence) as a product of experts
     (each to the power 1/2): the CNN knows casts and mud from renders, the vote knows the hues
-    of real plates; where they disagree the result is uncertain rather than wrong."""
+    of real plates; where they disagree the result is uncertain rather than wrong. With
+    `polarity` (ink_polarity), the side the ink is on weighs in at full power: it is evidence
+    of another kind (the two hue experts are both fooled by the same cast)."""
     word, conf = rule
     q = np.full(len(COLORS), max(RULE_FLOOR, (1.0 - conf) / (len(COLORS) - 1)))
     q[COLORS.index(word)] = max(conf, RULE_FLOOR)
     p = np.sqrt(np.asarray(model_probs, np.float64) * q)
+    if polarity is not None:
+        p = p * polarity_weights(polarity)
     return p / p.sum()
+
+
+# GA 36: blue and black plates carry white characters, the others dark ones. Which side the ink
+# is on does not move with a colour cast or exposure, so it settles what hue cannot: a blue plate
+# under orange or sodium light has yellow pixels but still light strokes.
+LIGHT_INK = ("blue", "black")
+POLARITY_KERNEL = 7        # px on the 220-wide warp: wider than a stroke, narrower than a character
+POLARITY_DEAD_ZONE = 0.04  # |polarity - 0.5| inside this says nothing (blurred small plates sit near 0.5)
+POLARITY_SCALE = 0.02      # logistic scale beyond the dead zone
+POLARITY_FLOOR = 0.01      # never rule a side out completely
+
+
+def ink_polarity(plate_bgr):
+    """Share of the thin-stroke contrast that is brighter than its surroundings: the white
+    top-hat over both top-hats of the grey plate. Light ink (blue, black plates) ~0.55-0.8;
+    dark ink 0.2-0.47 (dev crops and renders). A gradient (the green NEV plate) or a cast
+    background has no thin structure and adds nothing to either side."""
+    h, w = plate_bgr.shape[:2]
+    grey = cv2.cvtColor(plate_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    grey = grey[int(h * 0.1):int(h * 0.9), int(w * 0.03):int(w * 0.97)]
+    ker = cv2.getStructuringElement(cv2.MORPH_RECT, (POLARITY_KERNEL, POLARITY_KERNEL))
+    light = float(cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, ker).sum())
+    dark = float(cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, ker).sum())
+    return light / (light + dark) if light + dark > 0 else 0.5
+
+
+def polarity_weights(polarity):
+    """Per-colour likelihood weights (over COLORS) of a measured ink polarity."""
+    d = polarity - 0.5
+    d = np.sign(d) * max(0.0, abs(d) - POLARITY_DEAD_ZONE)
+    q = 1.0 / (1.0 + np.exp(-d / POLARITY_SCALE))
+    q = min(1.0 - POLARITY_FLOOR, max(POLARITY_FLOOR, q))
+    return np.array([q if c in LIGHT_INK else 1.0 - q for c in COLORS])
 
 
 def decide(probs, allowed=None, prior=None):

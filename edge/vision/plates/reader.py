@@ -81,7 +81,7 @@ class PlateReader:
 
     def __init__(self, models_dir="", threads=1, delegate="", variant="fp32",
                  det_variant=None, rec_variant=None, score_threshold=0.3, min_confidence=0.0, zoom=True,
-                 color_prior=True):
+                 color_prior=True, color_polarity=True):
         d = Path(models_dir) if models_dir else default_models_dir()
         det_v, rec_v = det_variant or variant, rec_variant or variant
         self.score_threshold = score_threshold
@@ -97,6 +97,7 @@ class PlateReader:
         self.min_confidence = min_confidence
         self.zoom = zoom
         self.color_prior = color_prior      # formats.KIND_COLOR_PRIOR in the colour decision
+        self.color_polarity = color_polarity  # the ink's side (color.ink_polarity) in the colour
         colour_model = d / "plate_color_fp32.tflite"
         self.color_model = colormod.ColorModel(load_model(colour_model, threads, delegate)) \
             if colour_model.is_file() else None
@@ -110,7 +111,8 @@ class PlateReader:
         """(colour word, confidence, probabilities or None) of a rectified plate."""
         if self.color_model is None:
             return colormod.classify(plate) + (None,)
-        probs = colormod.combine(self.color_model.probs(plate), colormod.classify(plate))
+        probs = colormod.combine(self.color_model.probs(plate), colormod.classify(plate),
+                                 colormod.ink_polarity(plate) if self.color_polarity else None)
         k = int(probs.argmax())
         return colormod.COLORS[k], float(probs[k]), probs
 
