@@ -21,6 +21,10 @@ sys.path.insert(0, str(ROOT))
 from tools.lpr import evaluate  # noqa: E402
 
 
+# where each kind of set keeps its labels (tools/lpr/evaluate.py eval_scenes / eval_crops / eval_synth)
+LABELS = {"scenes": "scenes/labels.tsv", "crops": "crops/labels.tsv", "synth": "labels.tsv"}
+
+
 def models_with(over):
     """A directory holding models/ with the files of `over` in their place."""
     tmp = Path(tempfile.mkdtemp(prefix="lpr-models-"))
@@ -59,11 +63,14 @@ def main(argv=None):
     ap.add_argument("--no-dev", action="store_true")
     ap.add_argument("--show-errors", action="store_true")
     a = ap.parse_args(argv)
-    # every folder checked before the first variant runs: no half-finished comparison
-    need = [Path(c) / "crops" / "labels.tsv" for c in a.crops] + [Path(s) / "labels.tsv" for s in a.synth]
+    sets = []
+    data = Path(a.data)
     if not a.no_dev:
-        need += [Path(a.data) / "scenes" / "labels.tsv", Path(a.data) / "crops" / "labels.tsv"]
-    missing = [str(p) for p in need if not p.is_file()]
+        sets += [("dev scenes", "scenes", data), ("dev crops", "crops", data)]
+    sets += [("crops " + Path(c).name, "crops", Path(c)) for c in a.crops]
+    sets += [("synth " + Path(s).name, "synth", Path(s)) for s in a.synth]
+    # every folder checked before the first variant runs: no half-finished comparison
+    missing = [str(path / LABELS[kind]) for _, kind, path in sets if not (path / LABELS[kind]).is_file()]
     if missing:
         ap.error("no labels.tsv: %s (render the set or fetch it first)" % ", ".join(missing))
     from edge.vision.plates import PlateReader
@@ -71,12 +78,6 @@ def main(argv=None):
         name, over, kw = parse_variant(spec)
         reader = PlateReader(str(models_with(over)), threads=1, **kw)
         print("== %s (%s %s)" % (name, over or "models/", kw), flush=True)
-        sets = []
-        data = Path(a.data)
-        if not a.no_dev:
-            sets += [("dev scenes", "scenes", data), ("dev crops", "crops", data)]
-        sets += [("crops " + Path(c).name, "crops", Path(c)) for c in a.crops]
-        sets += [("synth " + Path(s).name, "synth", Path(s)) for s in a.synth]
         for label, kind, path in sets:
             t0 = time.process_time()
             col = evaluate.Tally()

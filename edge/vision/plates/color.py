@@ -71,6 +71,8 @@ POLARITY_KERNEL = 7        # px on the 220-wide warp: wider than a stroke, narro
 POLARITY_DEAD_ZONE = 0.04  # |polarity - 0.5| inside this says nothing (blurred small plates sit near 0.5)
 POLARITY_SCALE = 0.02      # logistic scale beyond the dead zone
 POLARITY_FLOOR = 0.01      # never rule a side out completely
+_POLARITY_KER = cv2.getStructuringElement(cv2.MORPH_RECT, (POLARITY_KERNEL, POLARITY_KERNEL))
+_LIGHT = np.array([c in LIGHT_INK for c in COLORS])
 
 
 def ink_polarity(plate_bgr):
@@ -81,9 +83,8 @@ def ink_polarity(plate_bgr):
     h, w = plate_bgr.shape[:2]
     grey = cv2.cvtColor(plate_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
     grey = grey[int(h * 0.1):int(h * 0.9), int(w * 0.03):int(w * 0.97)]
-    ker = cv2.getStructuringElement(cv2.MORPH_RECT, (POLARITY_KERNEL, POLARITY_KERNEL))
-    light = float(cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, ker).sum())
-    dark = float(cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, ker).sum())
+    light = float(cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, _POLARITY_KER).sum())
+    dark = float(cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, _POLARITY_KER).sum())
     return light / (light + dark) if light + dark > 0 else 0.5
 
 
@@ -93,7 +94,7 @@ def polarity_weights(polarity):
     d = np.sign(d) * max(0.0, abs(d) - POLARITY_DEAD_ZONE)
     q = 1.0 / (1.0 + np.exp(-d / POLARITY_SCALE))
     q = min(1.0 - POLARITY_FLOOR, max(POLARITY_FLOOR, q))
-    return np.array([q if c in LIGHT_INK else 1.0 - q for c in COLORS])
+    return np.where(_LIGHT, q, 1.0 - q)
 
 
 def decide(probs, allowed=None, prior=None):
