@@ -101,3 +101,40 @@ def test_cli_bad_options_are_clear(tmp_path, capsys, argv, msg):
     rc = edge_main(["smoke"] + argv + [img])
     err = capsys.readouterr().err
     assert rc != 0 and msg in err and "Traceback" not in err
+
+
+def test_none_weight_asks_more_evidence_before_a_faint_view_is_smoke():
+    # level 1 at 0.45 against none at 0.40: smoke with the plain argmax, none once P(0) weighs x1.5;
+    # a clear plume stays what it was and the opacity stays inside the level's band
+    faint = np.array([0.40, 0.45, 0.1, 0.05, 0, 0, 0.18], np.float32)
+    assert read_outputs(faint)["level"] == 1
+    r = read_outputs(faint, none_weight=1.5)
+    assert r["level"] == 0 and r["opacity"] <= 0.1
+    assert r["confidence"] == pytest.approx(0.6 / 1.2, abs=1e-3) and sum(r["probs"]) == pytest.approx(1, abs=1e-3)
+    clear = np.array([0.1, 0.1, 0.7, 0.1, 0, 0, 0.4], np.float32)
+    assert read_outputs(clear, none_weight=3)["level"] == 2
+
+
+def test_the_calibration_file_beside_the_model_sets_the_none_weight(tmp_path):
+    # one file for a model's fp32 and int8 variants; without one the weight is 1 (plain argmax)
+    src = models_dir() / "smoke_ringelmann_ref_fp32.tflite"
+    dst = tmp_path / src.name
+    dst.write_bytes(src.read_bytes())
+    assert SmokeClassifier(str(dst), channels=CHANNELS_REF).none_weight == 1.0
+    (tmp_path / "smoke_ringelmann_ref.calibration.json").write_text('{"none_weight": 2.5}')
+    cnn = SmokeClassifier(str(dst), channels=CHANNELS_REF)
+    assert cnn.none_weight == 2.5
+    assert SmokeClassifier(str(dst), channels=CHANNELS_REF, none_weight=1).none_weight == 1.0  # an override wins
+    s = sample(7, "road", "smoke", 1)
+    out = cnn.outputs(s["image"], s["reference"])
+    assert cnn.classify(s["image"], s["reference"])["level"] == read_outputs(out, 2.5)["level"]
+
+
+@pytest.mark.parametrize("text", ['{"none_weight": 0}', '{"none_weight": "x"}', '{}', 'not json'])
+def test_a_bad_calibration_file_is_one_clear_error_naming_it(tmp_path, text):
+    src = models_dir() / "smoke_ringelmann_fp32.tflite"
+    dst = tmp_path / src.name
+    dst.write_bytes(src.read_bytes())
+    (tmp_path / "smoke_ringelmann.calibration.json").write_text(text)
+    with pytest.raises(EdgeError, match="smoke_ringelmann.calibration.json: none_weight must be"):
+        SmokeClassifier(str(dst))

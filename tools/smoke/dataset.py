@@ -12,6 +12,8 @@ Sets (each <out>/<name>.npz):
                  is the one whose samples nothing was chosen on -- the generators are the same
   heldout_fresh2 heldout's recipe with seeds of its own (round 5): rendered after round 5's candidate
                  was chosen on `val`, the set no decision of that round was made on
+  heldout_fresh3 heldout's recipe with seeds of its own (round 7): rendered for round 7's one judgement,
+                 after its rule was chosen on `val` and written down
   train_mix      train's recipe (natural core-size mix) with seeds of its own, so that it shares no
                  plume with `train` (round 5: core-balanced `train` + `train_mix`)
   heldout_plume  puffs over the training families (fresh seeds, evaluation photos): the plume model alone
@@ -38,15 +40,15 @@ from tools.smoke import samples as S
 
 DEFAULT_OUT = "/work/data-h15-smoke/smoke"
 SET_IDS = {"train": 10, "val": 11, "heldout": 12, "heldout_plume": 13, "heldout_bg": 14, "heldout_fresh": 15,
-           "train_mix": 16, "heldout_fresh2": 17, "fixtures": 2, "clips-train": 3, "clips-eval": 4}
+           "train_mix": 16, "heldout_fresh2": 17, "heldout_fresh3": 18, "fixtures": 2, "clips-train": 3, "clips-eval": 4}
 FAMILIES = ("road", "night", "rain", "truck", "photo", "wall", "sky")
 TRAIN_FAMILIES = {"road": 0.2, "night": 0.15, "rain": 0.15, "truck": 0.25, "photo": 0.25}
 HELDOUT_FAMILIES = ("wall", "sky", "photo")
 # which sets draw from what: the training families and photos with the natural level mix, or the
 # issue's shape (per level, per kind) over the unseen families and/or the unseen plume model
 NATURAL_SETS = ("train", "val", "train_mix")
-UNSEEN_FAMILY_SETS = ("heldout", "heldout_fresh", "heldout_fresh2", "heldout_bg")
-UNSEEN_PLUME_SETS = ("heldout", "heldout_fresh", "heldout_fresh2", "heldout_plume")
+UNSEEN_FAMILY_SETS = ("heldout", "heldout_fresh", "heldout_fresh2", "heldout_fresh3", "heldout_bg")
+UNSEEN_PLUME_SETS = ("heldout", "heldout_fresh", "heldout_fresh2", "heldout_fresh3", "heldout_plume")
 TRAIN_PLUMES = ("fbm", "cloud")
 VISIBLE_CORE, VISIBLE_CONTRAST = 0.02, 0.15  # evaluate.visible
 HELDOUT_PLUME = "puffs"

@@ -28,21 +28,27 @@ import time
 import cv2
 import numpy as np
 
+from edge.vision.smoke import classifier as C
 from edge.vision.smoke import ringelmann
 from edge.vision.smoke.grader import SmokeGrader
 from tools.smoke import dataset as D
 from tools.smoke import samples as S
 
 
-def grade_all(name, d, models, variant):
+def grade_all(name, d, models, variant, none_weight=None):
+    """Levels, opacities and the raw 7 outputs per crop (zeros for the classical reading)."""
     if name.startswith("classical"):
         use_ref = name == "classical_reference"
         est = [ringelmann.estimate(im, rf if use_ref else None) for im, rf in zip(d["images"], d["references"])]
-        return np.array([e["level"] for e in est]), np.array([e["opacity"] for e in est])
-    g = SmokeGrader(models, variant=variant)
+        return (np.array([e["level"] for e in est]), np.array([e["opacity"] for e in est]),
+                np.zeros((len(est), 7), np.float32))
+    g = SmokeGrader(models, variant=variant, none_weight=none_weight)
     ref = name.startswith("reference")
-    rs = [g.grade(im, rf if ref else None) for im, rf in zip(d["images"], d["references"])]
-    return np.array([r["level"] for r in rs]), np.array([r["opacity"] for r in rs])
+    cnn = g.ref_cnn if ref and g.ref_cnn is not None else g.crop_cnn
+    outs = np.array([cnn.outputs(im, rf if ref else None) for im, rf in zip(d["images"], d["references"])],
+                    np.float32)
+    rs = [C.read_outputs(o, cnn.none_weight) for o in outs]  # what g.grade() returns, outputs kept
+    return np.array([r["level"] for r in rs]), np.array([r["opacity"] for r in rs]), outs
 
 
 VISIBLE_CORE, VISIBLE_CONTRAST = D.VISIBLE_CORE, D.VISIBLE_CONTRAST
@@ -153,7 +159,11 @@ def main(argv=None):
     ap.add_argument("--graders", default=",".join(g for g, _ in GRADERS))
     ap.add_argument("--out", default=os.path.join(D.DEFAULT_OUT, "report"))
     ap.add_argument("--all-plumes", action="store_true", help="score every observable plume, tiny or faint ones too")
+    ap.add_argument("--none-weight", type=float, default=None,
+                    help="P(level 0) weight for every CNN grader (default: each model's calibration file)")
     a = ap.parse_args(argv)
+    if a.none_weight is not None and not a.none_weight > 0:
+        ap.error("--none-weight must be > 0")
     cv2.setNumThreads(1)
     variants = dict(GRADERS)
     rep, preds = {}, {}
@@ -165,10 +175,11 @@ def main(argv=None):
         rep[set_name] = {}
         for g in a.graders.split(","):
             t = time.time()
-            level, opacity = grade_all(g, d, a.models, variants[g])
+            level, opacity, outs = grade_all(g, d, a.models, variants[g], a.none_weight)
             keep = d["observable"] if a.all_plumes or "core_fraction" not in d else visible(d)
             s = rep[set_name][g] = score(d, level, opacity, keep)
             preds["%s/%s/level" % (set_name, g)], preds["%s/%s/opacity" % (set_name, g)] = level, opacity
+            preds["%s/%s/outputs" % (set_name, g)] = outs  # calibrate.py re-reads levels from these
             print("%-14s %-20s plumes exact %.3f within one %.3f | negatives >=1 %d/%d >=2 %d  [%.0f s]" % (
                 set_name, g, s["plumes"]["exact"], s["plumes"]["within_one"], s["negatives"]["ge1"],
                 s["negatives"]["n"], s["negatives"]["ge2"], time.time() - t), flush=True)

@@ -15,6 +15,9 @@ Any crop size is resized with area averaging first. Runs through edge.vision.int
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import cv2
 import numpy as np
 
@@ -152,14 +155,40 @@ def crop_roi(image, roi):
     return image[y:y + h, x:x + w]
 
 
+def calibration_path(model_path):
+    """smoke_ringelmann_ref_fp32.tflite -> smoke_ringelmann_ref.calibration.json: one file for a
+    model's fp32 and int8 files, chosen with the weights (models/smoke_ringelmann.md)."""
+    p = Path(model_path)
+    stem = p.stem.rsplit("_", 1)[0] if p.stem.endswith(("_fp32", "_int8")) else p.stem
+    return p.with_name(stem + ".calibration.json")
+
+
+def load_none_weight(model_path):
+    """The model's "none" weight from its calibration file, 1.0 (the plain argmax) without one."""
+    path = calibration_path(model_path)
+    if not path.is_file():
+        return 1.0
+    try:
+        w = float(json.loads(path.read_text())["none_weight"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise EdgeError("%s: none_weight must be a number > 0 (%s)" % (path, e)) from None
+    if not w > 0:
+        raise EdgeError("%s: none_weight must be > 0, got %s" % (path, w))
+    return w
+
+
 class SmokeClassifier:
     """Wraps one interpreter; `classify(crop_rgb[, reference_rgb])` -> dict(level, opacity,
     confidence, probs). `channels` = 3 for the crop-only model, CHANNELS_REF for a reference model
-    (then a reference is required; the model's input says whether it takes the 11 or 14 maps)."""
+    (then a reference is required; the model's input says whether it takes the 11 or 14 maps).
+    `none_weight` (None: the model's calibration file) scales P(level 0) before the level is read."""
 
-    def __init__(self, model_path=None, threads=1, delegate="", channels=CHANNELS_CROP):
+    def __init__(self, model_path=None, threads=1, delegate="", channels=CHANNELS_CROP, none_weight=None):
         ref = channels in REF_CHANNELS
         self.path = model_path or str(models_dir() / (REFERENCE_MODEL if ref else DEFAULT_MODEL))
+        self.none_weight = load_none_weight(self.path) if none_weight is None else float(none_weight)
+        if not self.none_weight > 0:
+            raise EdgeError("smoke none_weight must be > 0, got %s" % none_weight)
         self.interp = load_model(self.path, threads=threads, delegate=delegate)
         inp = self.interp.get_input_details()[0]
         if ref and len(inp["shape"]) == 4 and int(inp["shape"][3]) in REF_CHANNELS:
@@ -203,14 +232,17 @@ class SmokeClassifier:
         return self.outputs(crop_rgb, reference_rgb)[:6]
 
     def classify(self, crop_rgb, reference_rgb=None):
-        return read_outputs(self.outputs(crop_rgb, reference_rgb))
+        return read_outputs(self.outputs(crop_rgb, reference_rgb), self.none_weight)
 
 
-def read_outputs(out):
+def read_outputs(out, none_weight=1.0):
     """dict(level, opacity, confidence, probs) from the model's 7 outputs. The level is the most
-    probable one; the opacity is the regression head's, kept inside that level's 20 % band so the
-    two never disagree (level N <=> opacity within 20 N +- 10 %)."""
-    p = np.asarray(out[:6], np.float64)
+    probable one after P(level 0) is scaled by `none_weight` and the six renormalised: a weight > 1
+    asks more evidence before a faint view is called smoke (the level-1 false alarms on dust and
+    clean views), chosen per model on `val`. The opacity is the regression head's, kept inside that
+    level's 20 % band so the two never disagree (level N <=> opacity within 20 N +- 10 %)."""
+    p = np.asarray(out[:6], np.float64).copy()
+    p[0] *= none_weight
     p = p / max(p.sum(), 1e-9)
     level = int(np.argmax(p))
     lo, hi = max(0.0, 0.2 * level - 0.1), min(1.0, 0.2 * level + 0.1)

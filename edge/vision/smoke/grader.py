@@ -37,20 +37,22 @@ def _rgb(a, what):
 
 class SmokeGrader:
     """Loads the committed models once; `grade()` costs a few ms on one core (bench_smoke.py).
-    `variant` picks the fp32 (default) or int8 files of both models."""
+    `variant` picks the fp32 (default) or int8 files of both models; `none_weight` (None: each
+    model's calibration file beside it, classifier.load_none_weight) overrides both models'."""
 
-    def __init__(self, models_dir=None, threads=1, delegate="", variant="fp32"):
+    def __init__(self, models_dir=None, threads=1, delegate="", variant="fp32", none_weight=None):
         if variant not in VARIANTS:
             raise EdgeError("smoke model variant %r: must be one of %s" % (variant, ", ".join(VARIANTS)))
         self.models_dir = Path(models_dir) if models_dir else default_models_dir()
         crop_path = self.models_dir / ("smoke_ringelmann_%s.tflite" % variant)
         if not crop_path.is_file():
             raise EdgeError("smoke model %s not found" % crop_path)
-        self.crop_cnn = SmokeClassifier(str(crop_path), threads=threads, delegate=delegate)
+        self.crop_cnn = SmokeClassifier(str(crop_path), threads=threads, delegate=delegate, none_weight=none_weight)
         ref_path = self.models_dir / ("smoke_ringelmann_ref_%s.tflite" % variant)
         self.ref_cnn = None
         if ref_path.is_file():  # optional: without it every grade is crop-only
-            self.ref_cnn = SmokeClassifier(str(ref_path), threads=threads, delegate=delegate, channels=CHANNELS_REF)
+            self.ref_cnn = SmokeClassifier(str(ref_path), threads=threads, delegate=delegate, channels=CHANNELS_REF,
+                                           none_weight=none_weight)
 
     def grade(self, crop_rgb, reference_rgb=None):
         crop = _rgb(crop_rgb, "crop")
