@@ -46,11 +46,15 @@ def check_models(env):
         folder, v.plate_variant, meta["plate"], t_load, t_read * 1000, threads,
         ", delegate " + delegate if delegate else "")
     if env.config.smoke.camera:
-        from edge.vision.interpreter import load_model
-        try:
-            for p in sorted(folder.glob("smoke_ringelmann*.tflite")):
-                load_model(p, 1)
+        from edge.vision.smoke.grader import VARIANTS, SmokeGrader
+        try:  # both variants, as the lane builds them: shapes and the calibration file checked too
+            graders = [SmokeGrader(str(folder), 1, variant=var) for var in VARIANTS
+                       if (folder / ("smoke_ringelmann_%s.tflite" % var)).is_file()]
         except Exception as e:
             return fail("models", "smoke model does not load: %s" % e, FIX)
-        found += "; smoke model loads"
+        if not graders:
+            return fail("models", "no smoke_ringelmann_*.tflite in %s" % folder, FIX)
+        ref = graders[0].ref_cnn
+        found += "; smoke model loads (%s, none weight %g)" % (
+            "reference and crop-only" if ref else "crop-only: no reference model", (ref or graders[0].crop_cnn).none_weight)
     return ok("models", found)
