@@ -48,7 +48,8 @@ def check_models(env):
     if env.config.smoke.camera:
         from edge.vision.smoke.grader import VARIANTS, SmokeGrader
         try:  # both variants, as the lane builds them: shapes and the calibration file checked too
-            graders = [SmokeGrader(str(folder), 1, variant=var) for var in VARIANTS
+            weight = getattr(env.config.smoke, "none_weight", 0) or None  # [smoke] none_weight, as the lane
+            graders = [SmokeGrader(str(folder), 1, variant=var, none_weight=weight) for var in VARIANTS
                        if (folder / ("smoke_ringelmann_%s.tflite" % var)).is_file()]
         except Exception as e:
             return fail("models", "smoke model does not load: %s" % e, FIX)

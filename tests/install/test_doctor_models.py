@@ -9,8 +9,9 @@ from edge.vision.interpreter import models_dir
 from edge.vision.settings import VisionSettings
 
 
-def _env(folder):
-    config = SimpleNamespace(vision=VisionSettings(models_dir=str(folder)), smoke=SimpleNamespace(camera="smoke"))
+def _env(folder, none_weight=0.0):
+    config = SimpleNamespace(vision=VisionSettings(models_dir=str(folder)),
+                             smoke=SimpleNamespace(camera="smoke", none_weight=none_weight))
     return Env(config=config)
 
 
@@ -23,6 +24,8 @@ def test_the_smoke_models_and_their_calibration_are_checked(tmp_path):
     (folder / "smoke_ringelmann_ref.calibration.json").write_text('{"none_weight": 2.5}')
     r = check_models(_env(folder))
     assert r.status == "PASS" and "none weight 2.5" in r.found, r.line()
+    r = check_models(_env(folder, none_weight=4.0))  # [smoke] none_weight wins over the file
+    assert r.status == "PASS" and "none weight 4" in r.found, r.line()
     (folder / "smoke_ringelmann_ref.calibration.json").write_text('{"none_weight": -1}')
     r = check_models(_env(folder))
     assert r.status == "FAIL" and "smoke_ringelmann_ref.calibration.json: none_weight must be > 0" in r.line(), r.line()

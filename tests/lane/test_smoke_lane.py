@@ -333,3 +333,14 @@ def test_smoke_record_ids():
     assert smoke_record_id("20261122100005123", "A01", 123456) == "SMK20261122100005123A0123456"
     with pytest.raises(ValueError):
         smoke_record_id("2026112210", "A01", 1)
+
+
+def test_smoke_none_weight_from_config_reaches_the_lane_grader(tmp_path):
+    # [smoke] none_weight = 0 keeps the model's own (no calibration file: 1); a site's value wins
+    job, box, _ = smoke_job(tmp_path / "a")
+    box.close()
+    assert job.make_grader().ref_cnn.none_weight == 1.0
+    job, box, _ = smoke_job(tmp_path / "b", none_weight=2.5)
+    box.close()
+    g = job.make_grader()
+    assert g.ref_cnn.none_weight == 2.5 and g.crop_cnn.none_weight == 2.5
