@@ -31,9 +31,9 @@ class SmokeSettings:
     min_confidence: float = setting(0.5, doc="A frame counts only when the CNN is at least this sure.", min=0.0, max=1.0)
     none_weight: float = setting(
         0.0, doc="Weight on the grader's \"no smoke\" probability before a level is read (0: the model's own,\n"
-                 "from its calibration file; 1: the most probable level as is). Above 1, fewer faint views (wheel dust, clean air)\n"
-                 "are called level 1, and more real level-1 plumes are missed. The trade per weight is\n"
-                 "in models/smoke_ringelmann.md, round 7.", min=0.0, max=20.0)
+                 "from its calibration file; 1: the most probable level as is). Above 1, fewer faint views\n"
+                 "(wheel dust, clean air) are called level 1, and more real level-1 plumes are missed.\n"
+                 "The trade per weight is in models/smoke_ringelmann.md, round 7.", min=0.0, max=20.0)
     watch_frames: int = setting(50, doc="How many frames after the vehicle left are watched for smoke.", min=1)
     settle_frames: int = setting(0, doc="Frames right after the vehicle left that are ignored (its trailing shadow).", min=0)
     vehicle_hold_s: float = setting(
