@@ -23,7 +23,10 @@ def main(argv=None):
         for p in paths:
             it = load_model(p, threads)
             d = it.get_input_details()[0]
-            it.set_tensor(d["index"], np.random.default_rng(0).random(d["shape"], dtype=np.float32))
+            x = np.random.default_rng(0).random(d["shape"], dtype=np.float32)
+            if np.issubdtype(d["dtype"], np.integer):  # the colour CNN takes uint8 pixels
+                x = (x * 255).astype(d["dtype"])
+            it.set_tensor(d["index"], x)
             it.invoke()
             interps[p.name] = (it, [])
         for _ in range(a.runs):
