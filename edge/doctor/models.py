@@ -48,7 +48,7 @@ def check_models(env):
     if env.config.smoke.camera:
         from edge.vision.smoke.grader import VARIANTS, SmokeGrader
         try:  # both variants, as the lane builds them: shapes and the calibration file checked too
-            weight = getattr(env.config.smoke, "none_weight", 0) or None  # [smoke] none_weight, as the lane
+            weight = env.config.smoke.grader_none_weight  # [smoke] none_weight, as the lane takes it
             graders = [SmokeGrader(str(folder), 1, variant=var, none_weight=weight) for var in VARIANTS
                        if (folder / ("smoke_ringelmann_%s.tflite" % var)).is_file()]
         except Exception as e:

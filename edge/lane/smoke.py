@@ -157,7 +157,7 @@ class SmokeJob:
 
         def make_grader():
             from edge.vision.smoke.grader import SmokeGrader
-            return SmokeGrader(models, threads, delegate, none_weight=s.none_weight or None)
+            return SmokeGrader(models, threads, delegate, none_weight=s.grader_none_weight)
         return cls(s, camera_name=cam.cameraName, rtsp_url=cam.rtsp_url, outbox=outbox, bus=bus,
                    enterprise_id=config.site.enterprise_id, gate_id=config.site.gate_id,
                    lane=config.lane.direction, cameras=cameras, make_grader=make_grader, **kw)

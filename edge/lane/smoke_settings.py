@@ -54,6 +54,11 @@ class SmokeSettings:
         [], doc="Uplink destinations that receive smoke events. Empty: kept locally only (no spec defines\n"
                 "a smoke packet). Each must also be in [uplink] destinations.")
 
+    @property
+    def grader_none_weight(self):
+        """What SmokeGrader takes: None (each model's calibration file) for 0, else the site's weight."""
+        return self.none_weight or None
+
     def validate(self):
         if self.watch_frames < self.min_frames:
             yield ("watch_frames", "must be ≥ min_frames (%d)" % self.min_frames)

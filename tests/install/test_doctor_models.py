@@ -5,13 +5,14 @@ from types import SimpleNamespace
 
 from edge.doctor import Env
 from edge.doctor.models import check_models
+from edge.lane.smoke_settings import SmokeSettings
 from edge.vision.interpreter import models_dir
 from edge.vision.settings import VisionSettings
 
 
 def _env(folder, none_weight=0.0):
     config = SimpleNamespace(vision=VisionSettings(models_dir=str(folder)),
-                             smoke=SimpleNamespace(camera="smoke", none_weight=none_weight))
+                             smoke=SmokeSettings(camera="smoke", none_weight=none_weight))
     return Env(config=config)
 
 

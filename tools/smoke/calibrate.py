@@ -62,18 +62,23 @@ def main(argv=None):
     ap.add_argument("--write", help="calibration file to write with the chosen weight")
     a = ap.parse_args(argv)
     key = "%s/%s/outputs" % (a.set, a.grader)
-    preds = np.load(a.preds)
+    try:
+        preds = np.load(a.preds)
+    except (OSError, ValueError, EOFError) as e:  # missing, empty or not an .npz
+        ap.error("--preds %s: cannot read it as the .npz tools.smoke.evaluate writes (%s)" % (a.preds, e))
     if key not in preds:
         ap.error("--preds %s has no %s (re-run tools.smoke.evaluate with this set and grader)" % (a.preds, key))
     path = os.path.join(a.data, a.set + ".npz")
     if not os.path.exists(path):
         ap.error("--data: %s not found" % path)
-    d = dict(np.load(path))
+    try:
+        d = dict(np.load(path))
+    except (OSError, ValueError, EOFError) as e:
+        ap.error("--data: cannot read %s (%s)" % (path, e))
     outs = preds[key]
     if len(outs) != len(d["level"]):
         ap.error("--preds: %d outputs for %d crops of %s: not the same set" % (len(outs), len(d["level"]), path))
-    keep = E.visible(d) if "core_fraction" in d else d["observable"]
-    rows = sweep(d, outs, keep)
+    rows = sweep(d, outs, E.scored(d))
     n_neg = rows[0][1]["negatives"]["n"]
     print("%s, %s: %d visible plumes, %d negatives" % (a.set, a.grader, rows[0][1]["plumes"]["n"], n_neg))
     print("  weight  exact  within1  L1 exact  FA>=1 (>=2)  " + " ".join("%6s" % k for k in S.NEGATIVES))

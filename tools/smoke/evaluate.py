@@ -44,10 +44,9 @@ def grade_all(name, d, models, variant, none_weight=None):
                 np.zeros((len(est), 7), np.float32))
     g = SmokeGrader(models, variant=variant, none_weight=none_weight)
     ref = name.startswith("reference")
-    cnn = g.ref_cnn if ref and g.ref_cnn is not None else g.crop_cnn
-    outs = np.array([cnn.outputs(im, rf if ref else None) for im, rf in zip(d["images"], d["references"])],
-                    np.float32)
-    rs = [C.read_outputs(o, cnn.none_weight) for o in outs]  # what g.grade() returns, outputs kept
+    got = [g.outputs(im, rf if ref else None) for im, rf in zip(d["images"], d["references"])]
+    rs = [C.read_outputs(out, cnn.none_weight) for out, cnn, _ in got]  # what g.grade() returns, outputs kept
+    outs = np.array([out for out, _, _ in got], np.float32)
     return np.array([r["level"] for r in rs]), np.array([r["opacity"] for r in rs]), outs
 
 
@@ -61,6 +60,12 @@ def visible(d):
     kind = np.array(S.KINDS)[d["kind"]]
     ok = (d["core_fraction"] >= VISIBLE_CORE) & (d["relative_contrast"] >= VISIBLE_CONTRAST)
     return d["observable"] & ((kind != "smoke") | ok)
+
+
+def scored(d, all_plumes=False):
+    """The crops a figure counts: the visible ones (or every observable one with `all_plumes`, or
+    for a set rendered before the visibility fields existed)."""
+    return d["observable"] if all_plumes or "core_fraction" not in d else visible(d)
 
 
 def score(d, level, opacity, keep=None):
@@ -176,7 +181,7 @@ def main(argv=None):
         for g in a.graders.split(","):
             t = time.time()
             level, opacity, outs = grade_all(g, d, a.models, variants[g], a.none_weight)
-            keep = d["observable"] if a.all_plumes or "core_fraction" not in d else visible(d)
+            keep = scored(d, a.all_plumes)
             s = rep[set_name][g] = score(d, level, opacity, keep)
             preds["%s/%s/level" % (set_name, g)], preds["%s/%s/opacity" % (set_name, g)] = level, opacity
             preds["%s/%s/outputs" % (set_name, g)] = outs  # calibrate.py re-reads levels from these

@@ -22,7 +22,7 @@ import numpy as np
 
 from edge.errors import EdgeError
 from edge.vision.interpreter import models_dir as default_models_dir
-from edge.vision.smoke.classifier import CHANNELS_REF, SmokeClassifier
+from edge.vision.smoke.classifier import CHANNELS_REF, SmokeClassifier, read_outputs
 
 VARIANTS = ("fp32", "int8")
 MODES = ("reference", "crop")
@@ -54,16 +54,19 @@ class SmokeGrader:
             self.ref_cnn = SmokeClassifier(str(ref_path), threads=threads, delegate=delegate, channels=CHANNELS_REF,
                                            none_weight=none_weight)
 
-    def grade(self, crop_rgb, reference_rgb=None):
+    def outputs(self, crop_rgb, reference_rgb=None):
+        """(the CNN's 7 outputs, that CNN, the mode) for a crop: what grade() reads the level from
+        (tools/smoke/evaluate.py keeps the outputs to re-read them at other none weights)."""
         crop = _rgb(crop_rgb, "crop")
         if reference_rgb is None or self.ref_cnn is None:
-            r = self.crop_cnn.classify(crop)
-            mode = "crop"
-        else:
-            ref = _rgb(reference_rgb, "reference")
-            if ref.shape != crop.shape:  # same ROI, other resolution: compare like with like
-                ref = cv2.resize(ref, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_AREA)
-            r = self.ref_cnn.classify(crop, ref)
-            mode = "reference"
+            return self.crop_cnn.outputs(crop), self.crop_cnn, "crop"
+        ref = _rgb(reference_rgb, "reference")
+        if ref.shape != crop.shape:  # same ROI, other resolution: compare like with like
+            ref = cv2.resize(ref, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_AREA)
+        return self.ref_cnn.outputs(crop, ref), self.ref_cnn, "reference"
+
+    def grade(self, crop_rgb, reference_rgb=None):
+        out, cnn, mode = self.outputs(crop_rgb, reference_rgb)
+        r = read_outputs(out, cnn.none_weight)
         return {"level": int(r["level"]), "opacity": float(r["opacity"]),
                 "confidence": float(r["confidence"]), "mode": mode}
