@@ -14,6 +14,8 @@ Sets (each <out>/<name>.npz):
                  was chosen on `val`, the set no decision of that round was made on
   heldout_fresh3 heldout's recipe with seeds of its own (round 7): rendered for round 7's one judgement,
                  after its rule was chosen on `val` and written down
+  heldout_fresh4 heldout's recipe with seeds of its own (round 8): rendered for round 8's one judgement,
+                 after its plan and rule were committed
   train_mix      train's recipe (natural core-size mix) with seeds of its own, so that it shares no
                  plume with `train` (round 5: core-balanced `train` + `train_mix`)
   heldout_plume  puffs over the training families (fresh seeds, evaluation photos): the plume model alone
@@ -40,15 +42,16 @@ from tools.smoke import samples as S
 
 DEFAULT_OUT = "/work/data-h15-smoke/smoke"
 SET_IDS = {"train": 10, "val": 11, "heldout": 12, "heldout_plume": 13, "heldout_bg": 14, "heldout_fresh": 15,
-           "train_mix": 16, "heldout_fresh2": 17, "heldout_fresh3": 18, "fixtures": 2, "clips-train": 3, "clips-eval": 4}
+           "train_mix": 16, "heldout_fresh2": 17, "heldout_fresh3": 18, "heldout_fresh4": 19, "fixtures": 2, "clips-train": 3, "clips-eval": 4}
 FAMILIES = ("road", "night", "rain", "truck", "photo", "wall", "sky")
 TRAIN_FAMILIES = {"road": 0.2, "night": 0.15, "rain": 0.15, "truck": 0.25, "photo": 0.25}
 HELDOUT_FAMILIES = ("wall", "sky", "photo")
 # which sets draw from what: the training families and photos with the natural level mix, or the
 # issue's shape (per level, per kind) over the unseen families and/or the unseen plume model
 NATURAL_SETS = ("train", "val", "train_mix")
-UNSEEN_FAMILY_SETS = ("heldout", "heldout_fresh", "heldout_fresh2", "heldout_fresh3", "heldout_bg")
-UNSEEN_PLUME_SETS = ("heldout", "heldout_fresh", "heldout_fresh2", "heldout_fresh3", "heldout_plume")
+FRESH_SETS = ("heldout_fresh", "heldout_fresh2", "heldout_fresh3", "heldout_fresh4")
+UNSEEN_FAMILY_SETS = ("heldout", *FRESH_SETS, "heldout_bg")
+UNSEEN_PLUME_SETS = ("heldout", *FRESH_SETS, "heldout_plume")
 TRAIN_PLUMES = ("fbm", "cloud")
 VISIBLE_CORE, VISIBLE_CONTRAST = 0.02, 0.15  # evaluate.visible
 HELDOUT_PLUME = "puffs"
@@ -86,19 +89,27 @@ CORE_BINS = ((0.02, 0.05), (0.05, 0.1), (0.1, 0.2), (0.2, 1.01))
 CORE_TRIES = 16
 
 
-def _render_balanced(name, i, fam, kind, model, photos, lv):
+def is_bright(name, i, p):
+    """--bright P (round 8): item i of a natural set is rendered over a bright view with probability
+    P, drawn from a stream of its own so that every other item is the crop it was without it."""
+    return p > 0 and name in NATURAL_SETS and np.random.default_rng((SET_IDS[name], i, 88)).random() < p
+
+
+def _render_balanced(name, i, fam, kind, model, photos, lv, bright=False):
     rng = np.random.default_rng((SET_IDS[name], i))
     if kind != "smoke":
-        return S.render(rng, fam, kind, model, photos, level=lv)
+        return S.render(rng, fam, kind, model, photos, level=lv, bright=bright)
     lo, hi = CORE_BINS[int(np.random.default_rng((SET_IDS[name], i, 77)).integers(len(CORE_BINS)))]
     for t in range(CORE_TRIES):
-        s = S.render(rng if t == 0 else np.random.default_rng((SET_IDS[name], i, t)), fam, kind, model, photos, level=lv)
+        s = S.render(rng if t == 0 else np.random.default_rng((SET_IDS[name], i, t)), fam, kind, model, photos,
+                     level=lv, bright=bright)
         if lo <= s["core_fraction"] < hi:
             break
     return s
 
 
-def render_set(name, n=0, per_level=200, per_kind=100, progress=True, core_balance=False, items_range=None):
+def render_set(name, n=0, per_level=200, per_kind=100, progress=True, core_balance=False, items_range=None,
+               bright=0.0):
     cv2.setNumThreads(1)
     photos = _pool("train" if name in NATURAL_SETS else "eval")
     items = plan(name, n, per_level, per_kind)
@@ -109,10 +120,11 @@ def render_set(name, n=0, per_level=200, per_kind=100, progress=True, core_balan
     out = {k: [] for k in keys}
     t0 = time.time()
     for j, (i, (fam, kind, model, lv)) in enumerate(items):
+        b = is_bright(name, i, bright)
         if core_balance:
-            s = _render_balanced(name, i, fam, kind, model, photos, lv)
+            s = _render_balanced(name, i, fam, kind, model, photos, lv, bright=b)
         else:
-            s = S.render(np.random.default_rng((SET_IDS[name], i)), fam, kind, model, photos, level=lv)
+            s = S.render(np.random.default_rng((SET_IDS[name], i)), fam, kind, model, photos, level=lv, bright=b)
         for k in keys:
             out[k].append(s[k])
         if progress and ((j + 1) % 2000 == 0 or j + 1 == len(items)):
@@ -161,7 +173,12 @@ def main(argv=None):
     ap.add_argument("--items", type=_items, default=None,
                     help="A:B renders only items A..B-1 of each set (the same crops as in the whole set) "
                          "into <name>_A-B.npz")
+    ap.add_argument("--bright", type=float, default=0.0,
+                    help="round 8: P of a train/val/train_mix item being over a bright day view "
+                         "(samples.bright_view); files are named <name>_bP (P in %%)")
     a = ap.parse_args(argv)
+    if not 0 <= a.bright <= 1:
+        ap.error("--bright: %s is not a probability (0-1)" % a.bright)
     os.makedirs(a.out, exist_ok=True)
     rng_items = a.items
     unknown = [n for n in a.sets.split(",") if n not in SET_IDS]
@@ -170,8 +187,9 @@ def main(argv=None):
     for name in a.sets.split(","):
         n = {"train": a.train, "train_mix": a.train, "val": a.val}.get(name, 0)
         d = render_set(name, n, a.per_level, a.per_kind, core_balance=a.core_balance and name in NATURAL_SETS,
-                       items_range=rng_items)
-        path = os.path.join(a.out, name + ("_%d-%d" % rng_items if rng_items else "") + ".npz")
+                       items_range=rng_items, bright=a.bright)
+        tag = "_b%d" % round(100 * a.bright) if a.bright and name in NATURAL_SETS else ""
+        path = os.path.join(a.out, name + tag + ("_%d-%d" % rng_items if rng_items else "") + ".npz")
         np.savez_compressed(path, **d)
         print("wrote %s: %d crops, levels %s, unobservable %d" % (
             path, len(d["level"]), np.bincount(d["level"], minlength=6).tolist(), int((~d["observable"]).sum())), flush=True)

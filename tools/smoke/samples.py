@@ -163,6 +163,20 @@ def body_in_view(rng, img, size=R.SIZE):
     return np.where(m[..., None], panel, img).astype(np.float32)
 
 
+def bright_view(rng, img):
+    """A bright day view -- sunlit concrete, an overcast yard, a pale wall: the whole scene (and so
+    its reference) lifted to a mean linear luminance of 0.3-0.75 and partly desaturated. Round 8:
+    wheel dust darkens such a view a little, as a thin grey plume does; before it only the held-out
+    sky family put dust in front of a bright view, and dust over the sky was half the false alarms."""
+    lin = R.to_linear(img)
+    target = rng.uniform(0.3, 0.75)
+    lin = lin * min(target / max(float(R.luminance(lin).mean()), 1e-3), 4.0)
+    lin = lin + max(0.0, target - float(R.luminance(lin).mean()))  # flat light over what gain cannot lift
+    u = rng.uniform(0.0, 0.6)
+    lin = lin * (1 - u) + R.luminance(lin)[..., None] * u
+    return R.to_srgb(np.clip(lin, 0, 1)).astype(np.float32)
+
+
 def exposure_change(rng, img):
     x, y = R.grid(img.shape[0])
     gain = rng.uniform(0.7, 1.35) * (1 + rng.uniform(-0.05, 0.05, 3))
@@ -187,11 +201,18 @@ def _plume(rng, model, size, target, family, bg, radiance_of):
     return _compose(bg, op, rad), op, bool(contrast >= MIN_CONTRAST)
 
 
-def render(rng, family, kind, model="fbm", photos=None, level=None, size=R.SIZE):
-    """dict(image, reference (uint8 HxWx3 RGB), level, opacity, kind, family, plume, observable)."""
+def render(rng, family, kind, model="fbm", photos=None, level=None, size=R.SIZE, bright=False):
+    """dict(image, reference (uint8 HxWx3 RGB), level, opacity, kind, family, plume, observable).
+    `bright`: a day view is lifted by bright_view() (not night, not glare)."""
     fam = family
     white = white_level(rng, fam)
-    scene = R.background(rng, fam, photos, size)
+    bright = bright and fam != "night" and kind != "glare"
+
+    def view():
+        s = R.background(rng, fam, photos, size)
+        return bright_view(rng, s) if bright else s
+
+    scene = view()
     if fam == "night" or kind == "glare":
         if fam != "night":  # glare happens in the dark: dim the scene to a night exposure
             scene = R.to_srgb(R.to_linear(scene) * rng.uniform(0.05, 0.3)).astype(np.float32)
@@ -213,7 +234,7 @@ def render(rng, family, kind, model="fbm", photos=None, level=None, size=R.SIZE)
         for _ in range(3):  # soot over a near-black background: a darker or lighter background might show it
             if observable or kind == "clean":
                 break
-            scene = R.background(rng, fam, photos, size)
+            scene = view()
             bg = scene
             img, op, observable = _plume(rng, model, size, target, fam, bg, rad)
         opacity = plume_opacity(op)
