@@ -1,0 +1,41 @@
+"""The smoke training-data renderer's round-8 option: --bright changes only the items it draws."""
+import numpy as np
+import pytest
+
+from tools.smoke import dataset as D
+from tools.smoke import render as R
+from tools.smoke import samples as S
+
+
+def _lum(u8):
+    return float(R.luminance(R.to_linear(u8.astype(np.float32) / 255)).mean())
+
+
+def test_bright_items_are_lifted_and_every_other_item_is_unchanged():
+    plain = D.render_set("train", 40, progress=False, items_range=(0, 40))
+    bright = D.render_set("train", 40, progress=False, items_range=(0, 40), bright=0.5)
+    drawn = np.array([D.is_bright("train", i, 0.5) for i in range(40)])
+    day = np.array([D.FAMILIES[f] != "night" for f in plain["family"]]) & (plain["kind"] != S.KINDS.index("glare"))
+    lifted = drawn & day
+    assert lifted.sum() >= 5 and (~drawn).sum() >= 5
+    for i in np.where(~lifted)[0]:
+        assert np.array_equal(plain["images"][i], bright["images"][i])
+        assert np.array_equal(plain["references"][i], bright["references"][i])
+    for i in np.where(lifted)[0]:  # a bright day view: the reference too, the truth unchanged in kind
+        assert _lum(bright["references"][i]) > 0.2
+        assert bright["kind"][i] == plain["kind"][i]
+    assert np.mean([_lum(bright["references"][i]) for i in np.where(lifted)[0]]) > \
+        np.mean([_lum(plain["references"][i]) for i in np.where(lifted)[0]])
+
+
+def test_held_out_sets_are_never_brightened():
+    assert not any(D.is_bright("heldout_fresh4", i, 1.0) for i in range(50))
+    assert all(D.is_bright("val", i, 1.0) for i in range(50))
+
+
+@pytest.mark.parametrize("bad", ["-0.1", "1.5"])
+def test_bright_outside_zero_one_is_one_clear_line(bad, capsys, tmp_path):
+    with pytest.raises(SystemExit):
+        D.main(["--sets", "val", "--bright", bad, "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert "--bright" in err and "probability" in err and "Traceback" not in err
