@@ -1,4 +1,5 @@
 """The smoke training-data renderer's round-8 option: --bright changes only the items it draws."""
+import cv2
 import numpy as np
 import pytest
 
@@ -11,7 +12,16 @@ def _lum(u8):
     return float(R.luminance(R.to_linear(u8.astype(np.float32) / 255)).mean())
 
 
-def test_bright_items_are_lifted_and_every_other_item_is_unchanged():
+@pytest.fixture
+def photos(tmp_path, monkeypatch):
+    """The "photo" family from a generated photo: the real ones live beside the checkout, not in it."""
+    rng = np.random.default_rng(5)
+    img = cv2.GaussianBlur(rng.integers(0, 255, (600, 900, 3), dtype=np.uint8), (0, 0), 6)
+    cv2.imwrite(str(tmp_path / "street.jpg"), img)
+    monkeypatch.setattr(D, "_pool", lambda split: R.PhotoPool([str(tmp_path / "street.jpg")]))
+
+
+def test_bright_items_are_lifted_and_every_other_item_is_unchanged(photos):
     plain = D.render_set("train", 40, progress=False, items_range=(0, 40))
     bright = D.render_set("train", 40, progress=False, items_range=(0, 40), bright=0.5)
     drawn = np.array([D.is_bright("train", i, 0.5) for i in range(40)])
