@@ -23,13 +23,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
 from edge import timeutil
 from edge.lane.events import EventBus, topic
 from edge.lane.supervisor import Supervisor, every
+from edge.store.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -539,14 +539,8 @@ class LaneService:
         if self.outbox is None:
             return
         path = self.state_dir / "status.json"
-        tmp = path.with_suffix(".tmp")
         try:
-            tmp.write_text(json.dumps(self.status(), ensure_ascii=False, indent=1), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError as e:   # a full or read-only disk: no torn temp file, and say so once
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
+            write_atomic(path, json.dumps(self.status(), ensure_ascii=False, indent=1), fsync=False)
+        except OSError as e:   # a full or read-only disk (no temp file is left): say so once
             if not self.storage_fault(e):
                 raise

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from edge.site.election import CANDIDATE, LEADER, SOLO, Election, RENEW
 from edge.site.inside import Inside, passage_of
 from edge.site.mqtt import MqttLink, NotConnected, read_password
 from edge.site.topics import Topics
+from edge.store.atomic import write_atomic
 
 log = logging.getLogger("edge.site")
 
@@ -475,9 +475,7 @@ class SiteNode:
                 except (NotConnected, asyncio.TimeoutError):
                     break
                 cursor = batch[-1]["id"]
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(str(cursor))
-                os.replace(tmp, path)
+                write_atomic(path, str(cursor))
 
     # ------------------------------------------------------------------ commands
     async def _command(self, cmd) -> None:

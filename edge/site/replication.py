@@ -22,13 +22,13 @@ import asyncio
 import base64
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
 from edge.site import codec
 from edge.site.codec import LISTS, LOCAL_LISTS, PLATFORM_LISTS, ListReplica
 from edge.site.mqtt import NotConnected
+from edge.store.atomic import write_atomic
 
 log = logging.getLogger("edge.site.replication")
 
@@ -105,9 +105,7 @@ class Replication:
 
     def _save(self) -> None:
         data = {n: self.replicas[n].to_json() for n in LOCAL_LISTS if n in self.replicas}
-        tmp = self._saved_path().with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self._saved_path())
+        write_atomic(self._saved_path(), json.dumps(data, ensure_ascii=False))
 
     @property
     def versions(self) -> dict[str, int]:

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from edge.errors import EdgeError
+from edge.store.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +87,7 @@ async def serve(config, stop: asyncio.Event, *, control=None, parent_pid: int | 
     url = "http://%s:%d/" % (bound[0] if ":" not in bound[0] else "[%s]" % bound[0], bound[1])
     path = address_path(state_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(url + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, url + "\n", fsync=False)
     log.info("web: status page at %s", url)
     watch = asyncio.create_task(_watch_parent(parent_pid, stop)) if parent_pid else None
     try:

@@ -15,12 +15,12 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 from pathlib import Path
 
 from edge.errors import EdgeError
+from edge.store.atomic import write_atomic
 
 FILENAME = "web_users.json"
 DEFAULT_USER = "guard"
@@ -121,12 +121,4 @@ def _write(state_dir, users: dict) -> Path:
     """0600 from the first byte (never a moment world-readable), fsynced, renamed into place."""
     path = users_path(state_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(".%s.%d.tmp" % (path.name, os.getpid()))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, (json.dumps(users, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, json.dumps(users, ensure_ascii=False, indent=1) + "\n", mode=0o600)

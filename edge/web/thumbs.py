@@ -16,6 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
+from edge.store.atomic import write_atomic
 from edge.store.media import MediaError, MediaStore
 
 
@@ -42,9 +43,7 @@ class Thumbs:
             raise MediaError("%s: file missing" % ref) from None
         jpeg = self.make(data)
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(".%s.%d.tmp" % (out.name, os.getpid()))
-        tmp.write_bytes(jpeg)
-        os.replace(tmp, out)
+        write_atomic(out, jpeg, fsync=False)  # a cache: rebuilt if lost
         return out
 
     def make(self, data: bytes) -> bytes:

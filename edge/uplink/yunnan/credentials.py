@@ -19,6 +19,7 @@ from pathlib import Path
 
 from edge import logsetup
 from edge.errors import EdgeError
+from edge.store.atomic import write_atomic
 from edge.uplink.yunnan import crypto
 
 PRIVATE = "client_private.key"
@@ -32,15 +33,7 @@ def keys_dir(state_dir) -> Path:
 
 def write_file(path: Path, text: str, mode: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)  # umask must not widen or narrow what we asked for
-        os.write(fd, text.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_atomic(path, text, mode=mode)
 
 
 def write_keypair(state_dir, key, force: bool = False) -> tuple[Path, Path]:
