@@ -20,6 +20,8 @@ import re
 import time
 from pathlib import Path
 
+from edge.store.atomic import write_atomic
+
 _REF = re.compile(r"^(\d{8})/([0-9a-f]{64})\.([a-z0-9]{1,5})$")
 CLIP_EXTS = frozenset({"mp4", "mkv", "avi", "ts"})
 
@@ -91,26 +93,7 @@ class MediaStore:
             refs.append(ref)
             if final.exists() and self._intact(final, digest):
                 continue  # content-addressed: same bytes already stored (a re-put)
-            tmp = folder / (".%s.%d.tmp" % (digest, os.getpid()))
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    n = os.write(fd, view)
-                    view = view[n:]
-                os.fsync(fd)
-                os.close(fd)
-                fd = None
-                os.replace(tmp, final)
-            except BaseException:
-                # a full disk (ENOSPC) mid-write: leave no torn temp file behind
-                if fd is not None:
-                    os.close(fd)
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            write_atomic(final, data, mode=0o600)  # fsynced; on ENOSPC no torn temp file is left
             renamed = True
         if renamed:
             fsync_dir(folder)
