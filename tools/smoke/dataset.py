@@ -143,7 +143,10 @@ def render_set(name, n=0, per_level=200, per_kind=100, progress=True, core_balan
 
 
 def visible(d):
-    """Plumes a person could grade (tools.smoke.evaluate.visible's rule; negatives always)."""
+    """Plumes a person could grade: the dense part covers >= 2 % of the crop (80 of 4096 px) and
+    the smoke differs from what is behind it by >= 15 %; negatives always. Tiny or near-invisible
+    plumes still get their renderer level, which no reader can see (evaluate.py `--all-plumes`
+    scores them too)."""
     kind = np.array(S.KINDS)[d["kind"]]
     ok = (d["core_fraction"] >= VISIBLE_CORE) & (d["relative_contrast"] >= VISIBLE_CONTRAST)
     return d["observable"] & ((kind != "smoke") | ok)

@@ -50,16 +50,7 @@ def grade_all(name, d, models, variant, none_weight=None):
     return np.array([r["level"] for r in rs]), np.array([r["opacity"] for r in rs]), outs
 
 
-VISIBLE_CORE, VISIBLE_CONTRAST = D.VISIBLE_CORE, D.VISIBLE_CONTRAST
-
-
-def visible(d):
-    """Plumes a person could grade: the dense part covers >= 2 % of the crop (80 of 4096 px) and
-    the smoke differs from what is behind it by >= 15 %. Tiny or near-invisible plumes still get
-    their renderer level, which no reader can see; `--all-plumes` scores them too."""
-    kind = np.array(S.KINDS)[d["kind"]]
-    ok = (d["core_fraction"] >= VISIBLE_CORE) & (d["relative_contrast"] >= VISIBLE_CONTRAST)
-    return d["observable"] & ((kind != "smoke") | ok)
+visible = D.visible  # the one rule of which plumes a person could grade (dataset.py stores it per set)
 
 
 def scored(d, all_plumes=False):
