@@ -34,6 +34,7 @@ from argparse import Namespace
 from pathlib import Path
 
 from edge.errors import EdgeError, ValidationError
+from edge.store.atomic import write_atomic
 
 PROVISION_KEYS = {"board", "keys", "site_bundle", "register", "push", "status_password", "status_password_file",
                   "start"}
@@ -126,20 +127,13 @@ def write_config(path: Path, text: str) -> None:
     """Atomic; 0640 root:edge when the group exists (the lane user reads it, others do not)."""
     import grp
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-    try:
-        os.fchmod(fd, 0o640)
-        os.write(fd, text.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    group = None
     if os.geteuid() == 0:
         try:
-            os.chown(tmp, 0, grp.getgrnam("edge").gr_gid)
+            group = grp.getgrnam("edge").gr_gid
         except KeyError:
             pass
-    os.replace(tmp, path)
+    write_atomic(path, text, mode=0o640, group=group)
 
 
 def apply_config(path: Path, answers: dict, board: str):

@@ -10,8 +10,9 @@ import os
 from pathlib import Path
 
 
-def write_atomic(path, data, mode: int = 0o644, fsync: bool = True) -> Path:
-    """Write `data` (bytes, or str as UTF-8) to `path` with permissions `mode` from the first byte."""
+def write_atomic(path, data, mode: int = 0o644, fsync: bool = True, group: int | None = None) -> Path:
+    """Write `data` (bytes, or str as UTF-8) to `path` with permissions `mode` (and the group id
+    `group`, when given) from before the file has its name."""
     path = Path(path)
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -20,6 +21,8 @@ def write_atomic(path, data, mode: int = 0o644, fsync: bool = True) -> Path:
     try:
         try:
             os.fchmod(fd, mode)  # the umask must not widen or narrow what was asked for
+            if group is not None:
+                os.fchown(fd, -1, group)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]

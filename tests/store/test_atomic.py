@@ -43,3 +43,9 @@ def test_a_failed_rename_leaves_no_temp_file(tmp_path):
     with pytest.raises(OSError):
         write_atomic(target, b"data")
     assert sorted(f.name for f in tmp_path.iterdir()) == ["a-dir"]
+
+
+def test_the_group_is_set_before_the_file_has_its_name(tmp_path):
+    gid = os.getgroups()[0] if os.getgroups() else os.getgid()
+    p = write_atomic(tmp_path / "edge.toml", "x = 1\n", mode=0o640, group=gid)
+    assert p.stat().st_gid == gid and stat.S_IMODE(p.stat().st_mode) == 0o640
