@@ -36,9 +36,12 @@ class NotifyListener:
                 continue
             except OSError:
                 return
-            fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
-            with self._lock:
-                self.messages.append((time.monotonic(), fields))
+            self._keep(data)
+
+    def _keep(self, data: bytes):
+        fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
+        with self._lock:
+            self.messages.append((time.monotonic(), fields))
 
     def having(self, key: str, since: float = 0.0) -> list[tuple[float, dict]]:
         with self._lock:
@@ -56,4 +59,12 @@ class NotifyListener:
     def close(self):
         self._running = False
         self._thread.join(2)
+        # the reader may stop between a timeout and a datagram already queued (STOPPING sent just
+        # before close): keep what the socket still holds, as systemd would have read it
+        self.sock.setblocking(False)
+        while True:
+            try:
+                self._keep(self.sock.recv(65536))
+            except OSError:
+                break
         self.sock.close()
