@@ -1,9 +1,10 @@
-"""The smoke training-data renderer's round-8 option: --bright changes only the items it draws."""
+"""The smoke training-data renderer's options: --bright (round 8) and --wisps (round 9) change only the items they draw."""
 import cv2
 import numpy as np
 import pytest
 
 from tools.smoke import dataset as D
+from tools.smoke import plumes
 from tools.smoke import render as R
 from tools.smoke import samples as S
 
@@ -49,3 +50,43 @@ def test_bright_outside_zero_one_is_one_clear_line(bad, capsys, tmp_path):
         D.main(["--sets", "val", "--bright", bad, "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert "--bright" in err and "probability" in err and "Traceback" not in err
+
+
+def test_wisps_items_change_only_the_drawn_plume_items(photos):
+    plain = D.render_set("train", 40, progress=False, items_range=(0, 40))
+    mixed = D.render_set("train", 40, progress=False, items_range=(0, 40), wisps=0.5)
+    kinds = np.array(S.KINDS)[plain["kind"]]
+    drawn = np.array([D.is_wisps("train", i, k, 0.5) for i, k in enumerate(kinds)])
+    assert drawn.sum() >= 5 and (~drawn).sum() >= 5
+    assert not drawn[~np.isin(kinds, D.PLUME_KINDS)].any()   # a shadow or a glare has no plume to swap
+    wisps = plumes.MODELS.index("wisps")
+    assert (mixed["plume"][drawn] == wisps).all() and (plain["plume"] != wisps).all()
+    for i in np.where(~drawn)[0]:
+        assert np.array_equal(plain["images"][i], mixed["images"][i])
+    changed = [i for i in np.where(drawn)[0] if not np.array_equal(plain["images"][i], mixed["images"][i])]
+    assert len(changed) == drawn.sum()
+    assert (mixed["kind"] == plain["kind"]).all()
+
+
+def test_held_out_sets_never_draw_wisps():
+    assert not any(D.is_wisps("heldout_fresh5", i, "smoke", 1.0) for i in range(50))
+    assert all(D.is_wisps("train_mix", i, "smoke", 1.0) for i in range(50))
+    assert D.plan("heldout_fresh5", 0, 2, 1)[0][2] == "puffs"
+
+
+def test_wisps_is_a_plume_that_stays_in_view_and_keeps_its_shape_in_a_clip():
+    rng = np.random.default_rng(3)
+    for i in range(20):
+        d, shape = plumes.density("wisps", np.random.default_rng(i), 64)
+        assert d.shape == (64, 64) and d.max() > 0 and np.isfinite(d).all()
+        later, same = plumes.density("wisps", rng, 64, t=0.1, shape=shape)
+        assert same is shape and later.max() > 0
+        assert np.corrcoef(d.ravel(), later.ravel())[0, 1] > 0.5   # the next frame of one plume, not a new one
+
+
+@pytest.mark.parametrize("opt", ["--bright", "--wisps"])
+def test_wisps_outside_zero_one_is_one_clear_line(opt, capsys, tmp_path):
+    with pytest.raises(SystemExit):
+        D.main(["--sets", "val", opt, "2", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert opt in err and "probability" in err and "Traceback" not in err

@@ -3,7 +3,8 @@
     .venv/bin/python -m tools.smoke.dataset [--train 32000] [--out /work/data-h15-smoke/smoke] [--sets ...]
 
 Sets (each <out>/<name>.npz):
-  train          plume models fbm + cloud, backgrounds road, night, rain, truck and the TRAINING photos
+  train          plume models fbm + cloud (+ wisps with --wisps), backgrounds road, night, rain, truck and
+                 the TRAINING photos
   val            the same families, fresh seeds: for watching training (never for the figures)
   heldout        the held-out plume model (puffs) over the held-out families (wall, sky) and the
                  EVALUATION photos: nothing in it was seen in training -- the model card's figures
@@ -16,6 +17,7 @@ Sets (each <out>/<name>.npz):
                  after its rule was chosen on `val` and written down
   heldout_fresh4 heldout's recipe with seeds of its own (round 8): rendered for round 8's one judgement,
                  after its plan and rule were committed
+  heldout_fresh5 heldout's recipe with seeds of its own (round 9), the same way
   train_mix      train's recipe (natural core-size mix) with seeds of its own, so that it shares no
                  plume with `train` (round 5: core-balanced `train` + `train_mix`)
   heldout_plume  puffs over the training families (fresh seeds, evaluation photos): the plume model alone
@@ -42,14 +44,14 @@ from tools.smoke import samples as S
 
 DEFAULT_OUT = "/work/data-h15-smoke/smoke"
 SET_IDS = {"train": 10, "val": 11, "heldout": 12, "heldout_plume": 13, "heldout_bg": 14, "heldout_fresh": 15,
-           "train_mix": 16, "heldout_fresh2": 17, "heldout_fresh3": 18, "heldout_fresh4": 19, "fixtures": 2, "clips-train": 3, "clips-eval": 4}
+           "train_mix": 16, "heldout_fresh2": 17, "heldout_fresh3": 18, "heldout_fresh4": 19, "heldout_fresh5": 20, "fixtures": 2, "clips-train": 3, "clips-eval": 4}
 FAMILIES = ("road", "night", "rain", "truck", "photo", "wall", "sky")
 TRAIN_FAMILIES = {"road": 0.2, "night": 0.15, "rain": 0.15, "truck": 0.25, "photo": 0.25}
 HELDOUT_FAMILIES = ("wall", "sky", "photo")
 # which sets draw from what: the training families and photos with the natural level mix, or the
 # issue's shape (per level, per kind) over the unseen families and/or the unseen plume model
 NATURAL_SETS = ("train", "val", "train_mix")
-FRESH_SETS = ("heldout_fresh", "heldout_fresh2", "heldout_fresh3", "heldout_fresh4")
+FRESH_SETS = ("heldout_fresh", "heldout_fresh2", "heldout_fresh3", "heldout_fresh4", "heldout_fresh5")
 UNSEEN_FAMILY_SETS = ("heldout", *FRESH_SETS, "heldout_bg")
 UNSEEN_PLUME_SETS = ("heldout", *FRESH_SETS, "heldout_plume")
 TRAIN_PLUMES = ("fbm", "cloud")
@@ -95,6 +97,18 @@ def is_bright(name, i, p):
     return p > 0 and name in NATURAL_SETS and np.random.default_rng((SET_IDS[name], i, 88)).random() < p
 
 
+PLUME_KINDS = ("smoke", "clean", "steam", "dust")   # the kinds drawn with a plume model
+EXTRA_PLUME = "wisps"
+
+
+def is_wisps(name, i, kind, p):
+    """--wisps P (round 9): a plume item of a natural set is drawn with the third training plume
+    model (plumes `wisps`) with probability P, from a stream of its own, so that every other item
+    is the crop it was without it."""
+    return (p > 0 and name in NATURAL_SETS and kind in PLUME_KINDS
+            and np.random.default_rng((SET_IDS[name], i, 99)).random() < p)
+
+
 def _render_balanced(name, i, fam, kind, model, photos, lv, bright=False):
     rng = np.random.default_rng((SET_IDS[name], i))
     if kind != "smoke":
@@ -109,7 +123,7 @@ def _render_balanced(name, i, fam, kind, model, photos, lv, bright=False):
 
 
 def render_set(name, n=0, per_level=200, per_kind=100, progress=True, core_balance=False, items_range=None,
-               bright=0.0):
+               bright=0.0, wisps=0.0):
     cv2.setNumThreads(1)
     photos = _pool("train" if name in NATURAL_SETS else "eval")
     items = plan(name, n, per_level, per_kind)
@@ -121,6 +135,7 @@ def render_set(name, n=0, per_level=200, per_kind=100, progress=True, core_balan
     t0 = time.time()
     for j, (i, (fam, kind, model, lv)) in enumerate(items):
         b = is_bright(name, i, bright)
+        model = EXTRA_PLUME if is_wisps(name, i, kind, wisps) else model
         if core_balance:
             s = _render_balanced(name, i, fam, kind, model, photos, lv, bright=b)
         else:
@@ -179,9 +194,13 @@ def main(argv=None):
     ap.add_argument("--bright", type=float, default=0.0,
                     help="round 8: P of a train/val/train_mix item being over a bright day view "
                          "(samples.bright_view); files are named <name>_bP (P in %%)")
+    ap.add_argument("--wisps", type=float, default=0.0,
+                    help="round 9: P of a train/val/train_mix plume item being drawn with the `wisps` plume "
+                         "model (plumes.py); files are named <name>[_bP]_wP (P in %%)")
     a = ap.parse_args(argv)
-    if not 0 <= a.bright <= 1:
-        ap.error("--bright: %s is not a probability (0-1)" % a.bright)
+    for opt in ("bright", "wisps"):
+        if not 0 <= getattr(a, opt) <= 1:
+            ap.error("--%s: %s is not a probability (0-1)" % (opt, getattr(a, opt)))
     os.makedirs(a.out, exist_ok=True)
     rng_items = a.items
     unknown = [n for n in a.sets.split(",") if n not in SET_IDS]
@@ -190,8 +209,9 @@ def main(argv=None):
     for name in a.sets.split(","):
         n = {"train": a.train, "train_mix": a.train, "val": a.val}.get(name, 0)
         d = render_set(name, n, a.per_level, a.per_kind, core_balance=a.core_balance and name in NATURAL_SETS,
-                       items_range=rng_items, bright=a.bright)
+                       items_range=rng_items, bright=a.bright, wisps=a.wisps)
         tag = "_b%d" % round(100 * a.bright) if a.bright and name in NATURAL_SETS else ""
+        tag += "_w%d" % round(100 * a.wisps) if a.wisps and name in NATURAL_SETS else ""
         path = os.path.join(a.out, name + tag + ("_%d-%d" % rng_items if rng_items else "") + ".npz")
         np.savez_compressed(path, **d)
         print("wrote %s: %d crops, levels %s, unobservable %d" % (

@@ -1,4 +1,4 @@
-"""Three physically different plume models: density fields (optical depth up to a factor k) on a
+"""Four physically different plume models: density fields (optical depth up to a factor k) on a
 size x size grid, each with a `shape` dict that fixes the geometry across the frames of a clip.
 
 * `fbm`    a turbulent jet: a curved centreline from the outlet, widening and diluting downstream,
@@ -9,17 +9,23 @@ size x size grid, each with a `shape` dict that fixes the geometry across the fr
            Gaussian growing and thinning with age, their optical depths summed (Beer-Lambert), a
            little texture per puff. Never used for training: the held-out plume model
            (tools/smoke/dataset.py), so validation measures a plume the model never saw.
+* `wisps`  Lagrangian tracers (round 9): a few thousand particles leave the outlet with the exhaust
+           speed and are carried by a divergence-free turbulent field (the curl of fractal noise) plus
+           a random walk; the density is where they are now, each blurred by its age. It makes the
+           filaments and torn edges of a plume in cross-wind, which neither noise model (fbm, cloud)
+           nor the Gaussian puffs draw. A training model (`dataset.py --wisps`), never a held-out one.
 
 `density(model, rng, size, t, shape)` -> (density float32 HxW, shape). The level is read on the
 image, not on the field (samples.plume_opacity), so the models need no common scale.
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from tools.smoke.render import fbm, grid
 
-MODELS = ("fbm", "cloud", "puffs")
+MODELS = ("fbm", "cloud", "puffs", "wisps")
 
 
 def _jet(rng, size, t, shape):
@@ -104,7 +110,55 @@ def _puffs(rng, size, t, shape):
     return (dens * np.clip(1 + shape["tex"] * tex, 0.05, None)).astype(np.float32), shape
 
 
+WISP_STEPS = 40
+WISP_AGES = 3   # age groups, each blurred once: older tracers have spread further
+
+
+def _wisps(rng, size, t, shape):
+    if shape is None:
+        side = rng.choice(["left", "bottom", "right", "inside"], p=[0.35, 0.3, 0.2, 0.15])
+        o = {"left": (rng.uniform(-0.05, 0.1), rng.uniform(0.45, 0.95)),
+             "right": (rng.uniform(0.9, 1.05), rng.uniform(0.45, 0.95)),
+             "bottom": (rng.uniform(0.2, 0.8), rng.uniform(0.9, 1.05)),
+             "inside": (rng.uniform(0.2, 0.8), rng.uniform(0.55, 0.9))}[side]
+        ang = {"left": rng.uniform(-0.7, 0.3), "right": np.pi + rng.uniform(-0.3, 0.7),
+               "bottom": -np.pi / 2 + rng.uniform(-0.8, 0.8), "inside": rng.uniform(-np.pi, 0)}[side]
+        shape = {"o": np.array(o, np.float32), "dir": np.array([np.cos(ang), np.sin(ang)], np.float32),
+                 "speed": rng.uniform(0.5, 1.1), "turb": rng.uniform(0.4, 1.6), "cells": int(rng.integers(2, 6)),
+                 "rise": rng.uniform(0.0, 0.5), "n": int(rng.integers(4000, 8000)), "w0": rng.uniform(0.02, 0.08),
+                 "walk": rng.uniform(0.04, 0.14), "life": rng.uniform(0.8, 1.8), "blur": rng.uniform(1.0, 2.0),
+                 "seed": int(rng.integers(1 << 30))}
+    nrng = np.random.default_rng(shape["seed"])
+    g = int(size * 1.5)                       # the field covers [-0.25, 1.25]: tracers may leave and come back
+    psi = fbm(nrng, g, g, base=shape["cells"], octaves=3)
+    dpy, dpx = np.gradient(psi)
+    u, v = dpy * g, -dpx * g                  # curl of a stream function: no sources or sinks
+    u, v = (a / max(float(np.abs(np.stack([u, v])).max()), 1e-6) for a in (u, v))
+    n = shape["n"]
+    birth = (np.arange(n) / n + 0.2 * t) % 1.0            # continuous release; t moves it on in a clip
+    age = birth * shape["life"]
+    pos = shape["o"][None, :] + nrng.normal(0, shape["w0"], (n, 2)).astype(np.float32)
+    walk = nrng.standard_normal((WISP_STEPS, n, 2)).astype(np.float32)
+    dt = shape["life"] / WISP_STEPS
+    flow = shape["speed"] * shape["dir"]
+    for k in range(WISP_STEPS):
+        live = age > k * dt
+        ix = np.clip(((pos[:, 0] + 0.25) / 1.5 * g).astype(int), 0, g - 1)
+        iy = np.clip(((pos[:, 1] + 0.25) / 1.5 * g).astype(int), 0, g - 1)
+        vel = flow + shape["turb"] * np.stack([u[iy, ix], v[iy, ix]], 1) + (0.0, -shape["rise"] * k * dt)
+        step = vel * dt + shape["walk"] * np.sqrt(dt) * walk[k]
+        pos = np.where(live[:, None], pos + step, pos)
+    dens = np.zeros((size, size), np.float32)
+    group = np.minimum((age / shape["life"] * WISP_AGES).astype(int), WISP_AGES - 1)
+    for a in range(WISP_AGES):
+        sel = group == a
+        h, _, _ = np.histogram2d(pos[sel, 1], pos[sel, 0], bins=size, range=[[0, 1], [0, 1]])
+        sigma = shape["blur"] * (1 + 2.5 * a) * size / 64
+        dens += cv2.GaussianBlur(h.astype(np.float32), (0, 0), sigma)
+    return dens * (64.0 / size) ** 2, shape
+
+
 def density(model, rng, size, t=0.0, shape=None):
-    fn = {"fbm": _jet, "cloud": _cloud, "puffs": _puffs}[model]
+    fn = {"fbm": _jet, "cloud": _cloud, "puffs": _puffs, "wisps": _wisps}[model]
     d, shape = fn(rng, size, t, shape)
     return d, shape
