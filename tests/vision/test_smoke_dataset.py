@@ -90,3 +90,12 @@ def test_wisps_outside_zero_one_is_one_clear_line(opt, capsys, tmp_path):
         D.main(["--sets", "val", opt, "2", "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert opt in err and "probability" in err and "Traceback" not in err
+
+
+def test_a_set_that_cannot_be_rendered_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    from tools.smoke import evaluate
+    monkeypatch.setattr(R, "SCENES_DIR", str(tmp_path / "no-photos"))   # a clone without ../shared's photos
+    assert evaluate.main(["--data", str(tmp_path), "--sets", "heldout_fresh5", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith("dataset: cannot render heldout_fresh5: no scene photos in")
+    assert err[1].startswith("evaluate: heldout_fresh5 is not in") and len(err) == 2

@@ -208,8 +208,12 @@ def main(argv=None):
         ap.error("--sets: unknown set %s (one of %s)" % (", ".join(unknown), ", ".join(SET_IDS)))
     for name in a.sets.split(","):
         n = {"train": a.train, "train_mix": a.train, "val": a.val}.get(name, 0)
-        d = render_set(name, n, a.per_level, a.per_kind, core_balance=a.core_balance and name in NATURAL_SETS,
-                       items_range=rng_items, bright=a.bright, wisps=a.wisps)
+        try:
+            d = render_set(name, n, a.per_level, a.per_kind, core_balance=a.core_balance and name in NATURAL_SETS,
+                           items_range=rng_items, bright=a.bright, wisps=a.wisps)
+        except FileNotFoundError as e:  # the photo family's photos live beside the checkout, not in it
+            print("dataset: cannot render %s: %s" % (name, e), file=sys.stderr)
+            return 2
         tag = "_b%d" % round(100 * a.bright) if a.bright and name in NATURAL_SETS else ""
         tag += "_w%d" % round(100 * a.wisps) if a.wisps and name in NATURAL_SETS else ""
         path = os.path.join(a.out, name + tag + ("_%d-%d" % rng_items if rng_items else "") + ".npz")

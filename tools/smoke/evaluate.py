@@ -166,7 +166,10 @@ def main(argv=None):
     for set_name in a.sets.split(","):
         path = os.path.join(a.data, set_name + ".npz")
         if not os.path.exists(path):  # a fresh checkout: render it (seeded, under a minute)
-            D.main(["--sets", set_name, "--out", a.data])
+            if D.main(["--sets", set_name, "--out", a.data]) != 0:
+                print("evaluate: %s is not in %s and could not be rendered (line above)" % (set_name, a.data),
+                      file=sys.stderr)
+                return 2
         d = dict(np.load(path))
         rep[set_name] = {}
         for g in a.graders.split(","):
