@@ -44,12 +44,13 @@ def test_held_out_sets_are_never_brightened():
     assert all(D.is_bright("val", i, 1.0) for i in range(50))
 
 
-@pytest.mark.parametrize("bad", ["-0.1", "1.5"])
-def test_bright_outside_zero_one_is_one_clear_line(bad, capsys, tmp_path):
+@pytest.mark.parametrize("opt", ["--bright", "--wisps"])
+@pytest.mark.parametrize("bad", ["-0.1", "1.5", "2"])
+def test_a_probability_outside_zero_one_is_one_clear_line(opt, bad, capsys, tmp_path):
     with pytest.raises(SystemExit):
-        D.main(["--sets", "val", "--bright", bad, "--out", str(tmp_path)])
+        D.main(["--sets", "val", opt, bad, "--out", str(tmp_path)])
     err = capsys.readouterr().err
-    assert "--bright" in err and "probability" in err and "Traceback" not in err
+    assert opt in err and "probability" in err and "Traceback" not in err
 
 
 def test_wisps_items_change_only_the_drawn_plume_items(photos):
@@ -83,13 +84,6 @@ def test_wisps_is_a_plume_that_stays_in_view_and_keeps_its_shape_in_a_clip():
         assert same is shape and later.max() > 0
         assert np.corrcoef(d.ravel(), later.ravel())[0, 1] > 0.5   # the next frame of one plume, not a new one
 
-
-@pytest.mark.parametrize("opt", ["--bright", "--wisps"])
-def test_wisps_outside_zero_one_is_one_clear_line(opt, capsys, tmp_path):
-    with pytest.raises(SystemExit):
-        D.main(["--sets", "val", opt, "2", "--out", str(tmp_path)])
-    err = capsys.readouterr().err
-    assert opt in err and "probability" in err and "Traceback" not in err
 
 
 def test_a_set_that_cannot_be_rendered_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):

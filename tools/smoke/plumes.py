@@ -27,18 +27,37 @@ from tools.smoke.render import fbm, grid
 
 MODELS = ("fbm", "cloud", "puffs", "wisps")
 
+# Where an exhaust enters the crop: per side, ((x lo, x hi), (y lo, y hi)) of the outlet in crop
+# units and (offset, lo, hi) of the direction's angle (offset + uniform(lo, hi)). Every side's
+# numbers are drawn, in this order, whichever side is chosen (the order fixes the random stream).
+SIDES, SIDE_P = ("left", "bottom", "right", "inside"), (0.35, 0.3, 0.2, 0.15)
+JET_OUTLETS = {
+    "left": (((-0.1, 0.05), (0.4, 0.95)), (0.0, -0.6, 0.3)),
+    "right": (((0.95, 1.1), (0.4, 0.95)), (np.pi, -0.3, 0.6)),
+    "bottom": (((0.2, 0.8), (0.95, 1.1)), (-np.pi / 2, -0.7, 0.7)),
+    "inside": (((0.2, 0.8), (0.55, 0.9)), (0.0, -np.pi, 0.0)),
+}
+WISP_OUTLETS = {   # a little further inside the crop and a wider spread of directions than the jet
+    "left": (((-0.05, 0.1), (0.45, 0.95)), (0.0, -0.7, 0.3)),
+    "right": (((0.9, 1.05), (0.45, 0.95)), (np.pi, -0.3, 0.7)),
+    "bottom": (((0.2, 0.8), (0.9, 1.05)), (-np.pi / 2, -0.8, 0.8)),
+    "inside": (((0.2, 0.8), (0.55, 0.9)), (0.0, -np.pi, 0.0)),
+}
+
+
+def _outlet(rng, table):
+    """(outlet xy, unit direction), float32, on a side drawn with SIDE_P."""
+    side = rng.choice(list(SIDES), p=list(SIDE_P))
+    origins = {k: (rng.uniform(*xy[0]), rng.uniform(*xy[1])) for k, (xy, _) in table.items()}
+    angles = {k: off + rng.uniform(lo, hi) for k, (_, (off, lo, hi)) in table.items()}
+    ang = angles[side]
+    return np.array(origins[side], np.float32), np.array([np.cos(ang), np.sin(ang)], np.float32)
+
 
 def _jet(rng, size, t, shape):
     if shape is None:
-        side = rng.choice(["left", "bottom", "right", "inside"], p=[0.35, 0.3, 0.2, 0.15])
-        o = {"left": (rng.uniform(-0.1, 0.05), rng.uniform(0.4, 0.95)),
-             "right": (rng.uniform(0.95, 1.1), rng.uniform(0.4, 0.95)),
-             "bottom": (rng.uniform(0.2, 0.8), rng.uniform(0.95, 1.1)),
-             "inside": (rng.uniform(0.2, 0.8), rng.uniform(0.55, 0.9))}[side]
-        ang = {"left": rng.uniform(-0.6, 0.3), "right": np.pi + rng.uniform(-0.3, 0.6),
-               "bottom": -np.pi / 2 + rng.uniform(-0.7, 0.7), "inside": rng.uniform(-np.pi, 0)}[side]
-        shape = {"o": np.array(o, np.float32), "dir": np.array([np.cos(ang), np.sin(ang)], np.float32),
-                 "rise": rng.uniform(0.0, 0.6), "w0": rng.uniform(0.04, 0.14), "spread": rng.uniform(0.15, 0.6),
+        o, d = _outlet(rng, JET_OUTLETS)
+        shape = {"o": o, "dir": d, "rise": rng.uniform(0.0, 0.6), "w0": rng.uniform(0.04, 0.14), "spread": rng.uniform(0.15, 0.6),
                  "warp": rng.uniform(0.02, 0.08), "puff": rng.uniform(0.3, 0.8), "seed": int(rng.integers(1 << 30))}
     nrng = np.random.default_rng(shape["seed"])
     x, y = grid(size)
@@ -116,15 +135,8 @@ WISP_AGES = 3   # age groups, each blurred once: older tracers have spread furth
 
 def _wisps(rng, size, t, shape):
     if shape is None:
-        side = rng.choice(["left", "bottom", "right", "inside"], p=[0.35, 0.3, 0.2, 0.15])
-        o = {"left": (rng.uniform(-0.05, 0.1), rng.uniform(0.45, 0.95)),
-             "right": (rng.uniform(0.9, 1.05), rng.uniform(0.45, 0.95)),
-             "bottom": (rng.uniform(0.2, 0.8), rng.uniform(0.9, 1.05)),
-             "inside": (rng.uniform(0.2, 0.8), rng.uniform(0.55, 0.9))}[side]
-        ang = {"left": rng.uniform(-0.7, 0.3), "right": np.pi + rng.uniform(-0.3, 0.7),
-               "bottom": -np.pi / 2 + rng.uniform(-0.8, 0.8), "inside": rng.uniform(-np.pi, 0)}[side]
-        shape = {"o": np.array(o, np.float32), "dir": np.array([np.cos(ang), np.sin(ang)], np.float32),
-                 "speed": rng.uniform(0.5, 1.1), "turb": rng.uniform(0.4, 1.6), "cells": int(rng.integers(2, 6)),
+        o, d = _outlet(rng, WISP_OUTLETS)
+        shape = {"o": o, "dir": d, "speed": rng.uniform(0.5, 1.1), "turb": rng.uniform(0.4, 1.6), "cells": int(rng.integers(2, 6)),
                  "rise": rng.uniform(0.0, 0.5), "n": int(rng.integers(4000, 8000)), "w0": rng.uniform(0.02, 0.08),
                  "walk": rng.uniform(0.04, 0.14), "life": rng.uniform(0.8, 1.8), "blur": rng.uniform(1.0, 2.0),
                  "seed": int(rng.integers(1 << 30))}
@@ -133,7 +145,8 @@ def _wisps(rng, size, t, shape):
     psi = fbm(nrng, g, g, base=shape["cells"], octaves=3)
     dpy, dpx = np.gradient(psi)
     u, v = dpy * g, -dpx * g                  # curl of a stream function: no sources or sinks
-    u, v = (a / max(float(np.abs(np.stack([u, v])).max()), 1e-6) for a in (u, v))
+    peak = max(float(max(np.abs(u).max(), np.abs(v).max())), 1e-6)
+    u, v = u / peak, v / peak
     n = shape["n"]
     birth = (np.arange(n) / n + 0.2 * t) % 1.0            # continuous release; t moves it on in a clip
     age = birth * shape["life"]
