@@ -93,3 +93,16 @@ def test_a_set_that_cannot_be_rendered_is_one_line_not_a_traceback(tmp_path, mon
     err = capsys.readouterr().err.strip().splitlines()
     assert err[0].startswith("dataset: cannot render heldout_fresh5: no scene photos in")
     assert err[1].startswith("evaluate: heldout_fresh5 is not in") and len(err) == 2
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip", "npz without images"])
+def test_a_set_file_that_is_not_a_rendered_set_is_one_line(content, tmp_path, capsys):
+    from tools.smoke import evaluate
+    path = tmp_path / "heldout_fresh5.npz"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        np.savez(path, level=np.zeros(3, np.int8))
+    assert evaluate.main(["--data", str(tmp_path), "--sets", "heldout_fresh5", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("evaluate: %s is not a rendered set (" % path)

@@ -24,6 +24,7 @@ import json
 import os
 import sys
 import time
+import zipfile
 
 import cv2
 import numpy as np
@@ -50,6 +51,7 @@ def grade_all(name, d, models, variant, none_weight=None):
     return np.array([r["level"] for r in rs]), np.array([r["opacity"] for r in rs]), outs
 
 
+SET_KEYS = ("images", "references", "level", "opacity", "kind", "family", "observable")  # what grading and scoring read
 visible = D.visible  # the one rule of which plumes a person could grade (dataset.py stores it per set)
 
 
@@ -170,7 +172,15 @@ def main(argv=None):
                 print("evaluate: %s is not in %s and could not be rendered (line above)" % (set_name, a.data),
                       file=sys.stderr)
                 return 2
-        d = dict(np.load(path))
+        try:
+            d = dict(np.load(path))
+            missing = [k for k in SET_KEYS if k not in d]
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
+            missing, why = None, "%s: %s" % (type(e).__name__, e)
+        if missing is None or missing:
+            print("evaluate: %s is not a rendered set (%s)" % (path, why if missing is None else
+                  "no " + ", ".join(missing)), file=sys.stderr)
+            return 2
         rep[set_name] = {}
         for g in a.graders.split(","):
             t = time.time()
